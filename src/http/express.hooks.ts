@@ -1,0 +1,60 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpInstrumentation } from './http-instrumentation.js';
+import type { HttpRequestContext } from './http-request-context.js';
+
+type Next = (err?: unknown) => void;
+type Handler = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
+interface Layer {
+  handle?: unknown;
+}
+interface ExpressLike {
+  use(fn: Handler): unknown;
+  router?: { stack?: Layer[] };
+  _router?: { stack?: Layer[] };
+}
+interface ExpressRequest extends IncomingMessage {
+  route?: { path?: unknown };
+  baseUrl?: string;
+}
+
+/**
+ * Installs the instrumentation as the first layer of an Express app, ahead of
+ * body parsers and every middleware, so each request is seen — 404s,
+ * malformed bodies and requests rejected by middleware included — and
+ * `/metrics` is answered before any app-wide middleware (compression,
+ * response wrappers, auth) can touch it.
+ */
+export function installExpress(app: ExpressLike, http: HttpInstrumentation): void {
+  const trace = http.context.storage;
+  // A route served the request when Express matched a route layer at the top
+  // level; Nest mounts every controller route there with its full path
+  // (global prefix and version included). Routes inside mounted routers
+  // (Nest's prefixed 404 handler among them) count as unmatched.
+  const shared = http.shared((ctx: HttpRequestContext) => {
+    const req = ctx.raw as ExpressRequest;
+    const route = req.route;
+    return route !== undefined && !req.baseUrl ? String(route.path) : undefined;
+  });
+  const metricsPath = http.metricsPath;
+  const endpoint = http.metrics;
+
+  const first: Handler = (req, res, next) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (path === metricsPath && endpoint !== undefined) {
+      void endpoint.handle(req, res);
+      return;
+    }
+    const ctx = http.begin(req, res, req, shared, path);
+    // enterWith, not run(): the context then also survives body parsing, whose
+    // callbacks come from the connection's parser, not from this call.
+    if (ctx !== undefined) trace.enterWith(ctx);
+    next();
+  };
+  app.use(first);
+  const stack = (app.router ?? app._router)?.stack;
+  if (Array.isArray(stack) && stack[stack.length - 1]?.handle === first) {
+    stack.unshift(stack.pop()!);
+  }
+}

@@ -1,0 +1,110 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ObservedRequest, RequestResolver } from '../context/request-context.js';
+import { RequestContext } from '../context/request-context.js';
+
+/** Resolved org/user values are cut to this length before they reach logs. */
+const MAX_RESOLVED_LENGTH = 256;
+
+/** How the adapter tells which route template served a request. */
+export type EndpointOf = (ctx: HttpRequestContext) => string | undefined;
+
+/** The resolvers and per-adapter knowledge shared by every request of one app. */
+export interface HttpContextShared {
+  resolveOrganization: RequestResolver;
+  resolveUser: RequestResolver;
+  endpointOf: EndpointOf;
+  onResolverError: (which: 'organization' | 'user', error: unknown) => void;
+}
+
+/** What resolvers see: the same shape on Express and Fastify. */
+class RequestView implements ObservedRequest {
+  constructor(private readonly ctx: HttpRequestContext) {}
+  get method(): string {
+    return this.ctx.req.method ?? 'GET';
+  }
+  get url(): string {
+    return this.ctx.req.url ?? '/';
+  }
+  get headers(): IncomingMessage['headers'] {
+    return this.ctx.req.headers;
+  }
+  get body(): unknown {
+    return (this.ctx.raw as { body?: unknown }).body;
+  }
+  get user(): unknown {
+    return (this.ctx.raw as { user?: unknown }).user;
+  }
+  get raw(): unknown {
+    return this.ctx.raw;
+  }
+}
+
+/**
+ * The context of one HTTP request: trace ID, timing, and lazily resolved
+ * organization and user (resolved on first use, as authentication and body
+ * parsing happen after the request starts).
+ */
+export class HttpRequestContext extends RequestContext {
+  readonly start = performance.now();
+  /** Set once the request has been recorded, so a second 'close' cannot count it twice. */
+  done = false;
+  readonly socket: Socket | null;
+  readonly socketBytesWritten: number;
+  readonly socketBytesRead: number;
+
+  constructor(
+    traceId: string,
+    /** Normalised method (a known HTTP method or OTHER). */
+    readonly method: string,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    /** The adapter's request object (Express `Request` / Fastify `FastifyRequest`). */
+    readonly raw: unknown,
+    private readonly shared: HttpContextShared,
+  ) {
+    super(traceId);
+    this.socket = req.socket ?? null;
+    this.socketBytesWritten = this.socket?.bytesWritten ?? 0;
+    this.socketBytesRead = this.socket?.bytesRead ?? 0;
+  }
+
+  private view: RequestView | undefined;
+
+  override get user(): string | undefined {
+    if (this.usr === undefined) this.usr = this.resolve('user', this.shared.resolveUser);
+    return this.usr;
+  }
+
+  override set user(value: string | undefined) {
+    this.usr = value;
+  }
+
+  override get organization(): string | undefined {
+    // Not cached while unknown: the body that names it may not be parsed yet.
+    if (this.org === undefined)
+      this.org = this.resolve('organization', this.shared.resolveOrganization);
+    return this.org;
+  }
+
+  override set organization(value: string | undefined) {
+    this.org = value;
+  }
+
+  /** The route template that served the request, or undefined when none matched. */
+  endpoint(): string | undefined {
+    return this.shared.endpointOf(this);
+  }
+
+  private resolve(which: 'organization' | 'user', resolver: RequestResolver): string | undefined {
+    try {
+      const v = resolver((this.view ??= new RequestView(this)));
+      if (v === undefined || v === null || v === '') return undefined;
+      const s = typeof v === 'string' ? v : String(v);
+      return s.length > MAX_RESOLVED_LENGTH ? s.slice(0, MAX_RESOLVED_LENGTH) : s;
+    } catch (err) {
+      this.shared.onResolverError(which, err);
+      return undefined;
+    }
+  }
+}

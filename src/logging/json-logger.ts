@@ -1,0 +1,111 @@
+import pino from 'pino';
+import type { DestinationStream, Logger as PinoLogger, LoggerOptions } from 'pino';
+import type { TraceContext } from '../context/trace-context.js';
+import { NO_TRACE } from '../context/trace-context.js';
+import type { ResolvedOptions } from '../observability.options.js';
+import { errorFields } from './error-fields.js';
+import { extraFieldMatcher, redact, scrubUrlCredentials } from './redact.js';
+
+/** pino level labels as the spec writes them. */
+export const SPEC_LEVELS: Record<string, string> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARNING',
+  error: 'ERROR',
+  fatal: 'CRITICAL',
+};
+
+/** A pino destination we may have to flush on shutdown. */
+export interface OwnedDestination {
+  stream: DestinationStream;
+  /** Flush and (for files) close; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export function openDestination(logging: ResolvedOptions['logging']): OwnedDestination {
+  const dest = logging.destination;
+  if (typeof dest !== 'string') return { stream: dest, close: async () => undefined };
+  const fd = dest === 'stdout' ? 1 : dest === 'stderr' ? 2 : undefined;
+  // Asynchronous by default: the request never waits for the disk or the pipe;
+  // writes issued while one is in flight are batched into the next.
+  const boom = pino.destination({ dest: fd ?? dest, sync: logging.sync, mkdir: fd === undefined });
+  let closed = false;
+  return {
+    stream: boom,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        closed = true;
+        const done = () => resolve();
+        try {
+          if (fd === undefined) {
+            boom.once('close', done);
+            boom.once('error', done);
+            boom.end();
+          } else {
+            boom.flush((err) => (err ? resolve() : done()));
+          }
+        } catch {
+          resolve();
+        }
+      }),
+  };
+}
+
+/**
+ * Builds the application's JSON logger: one object per line with the spec's
+ * standard fields (`timestamp`, `level`, `message`, `trace_id`, `site`, and
+ * `user`, `organization` and context fields when known), errors as
+ * `error_type` + `stack_trace`, secrets redacted.
+ */
+export function createJsonLogger(
+  options: ResolvedOptions,
+  context: TraceContext,
+  destination: DestinationStream,
+): PinoLogger {
+  const extra = extraFieldMatcher(options.logging.redact);
+  const storage = context.storage;
+  const config: LoggerOptions = {
+    level: options.logging.level,
+    messageKey: 'message',
+    errorKey: 'err',
+    base: { service: options.serviceName, site: options.site },
+    timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+    formatters: {
+      level: (label) => ({ level: SPEC_LEVELS[label] ?? label.toUpperCase() }),
+      log: (obj) => {
+        let out = obj as Record<string, unknown>;
+        const err = out.err ?? out.error;
+        if (err !== undefined && (err instanceof Error || out.err !== undefined)) {
+          const { err: _e, error: _r, ...rest } = out;
+          out = { ...rest, ...errorFields(err) };
+        }
+        return redact(out, extra) as Record<string, unknown>;
+      },
+    },
+    // Read on every line, so a log call anywhere in a request carries its trace.
+    mixin: () => {
+      const ctx = storage.getStore();
+      if (ctx === undefined) return { trace_id: NO_TRACE };
+      const out: Record<string, unknown> = { trace_id: ctx.traceId };
+      const user = ctx.user;
+      if (user !== undefined) out.user = user;
+      const org = ctx.organization;
+      if (org !== undefined) out.organization = org;
+      if (ctx.fields !== undefined) Object.assign(out, ctx.fields);
+      return out;
+    },
+    hooks: {
+      // Messages can carry connection strings (driver errors): mask their passwords.
+      logMethod(args, method) {
+        for (let i = 0; i < args.length; i++) {
+          const a = args[i];
+          if (typeof a === 'string' && a.includes('://')) args[i] = scrubUrlCredentials(a);
+        }
+        return method.apply(this, args);
+      },
+    },
+  };
+  return pino(config, destination);
+}

@@ -1,0 +1,76 @@
+import type { MetricDefinition } from './metric-definition.js';
+
+/** How label values are bounded. Resolved from the module options. */
+export interface LabelLimits {
+  /** Distinct values a label may take per metric before new ones collapse. */
+  readonly maxValues: number;
+  /** Per-label overrides of `maxValues`, by label name. */
+  readonly maxValuesPerLabel: Readonly<Record<string, number>>;
+  /** Longer values are cut to this many characters. */
+  readonly maxLength: number;
+  /** The one value that every value past the cap collapses into. */
+  readonly overflowValue: string;
+}
+
+export const DEFAULT_LABEL_LIMITS: LabelLimits = {
+  maxValues: 500,
+  maxValuesPerLabel: {},
+  maxLength: 128,
+  overflowValue: '__overflow__',
+};
+
+/** Turns anything a caller passes as a label value into a bounded string. */
+export function normalizeLabelValue(value: unknown, maxLength: number): string {
+  if (value === undefined || value === null) return '';
+  const s = typeof value === 'string' ? value : String(value);
+  return s.length > maxLength ? s.slice(0, maxLength) : s;
+}
+
+/**
+ * Keeps the number of distinct values of each user-controlled label of one
+ * metric below its cap, so that a flood of distinct organisations, paths or
+ * integration names cannot grow memory or the scrape without bound. Values seen
+ * before the cap keep their name forever; later ones become `overflowValue`.
+ */
+export class LabelGuard {
+  /** Per label index: the admitted values, or null for a label that is not capped. */
+  private readonly admitted: (Set<string> | null)[];
+  private readonly caps: number[];
+
+  constructor(
+    private readonly def: MetricDefinition,
+    private readonly limits: LabelLimits,
+    private readonly onOverflow: (metric: string, label: string) => void,
+  ) {
+    const bounded = new Set<string>(def.boundedLabels ?? []);
+    this.admitted = def.labelNames.map((n) => (bounded.has(n) ? null : new Set<string>()));
+    this.caps = def.labelNames.map((n) => limits.maxValuesPerLabel[n] ?? limits.maxValues);
+  }
+
+  /**
+   * Replaces, in place, every value past its label's cap with the overflow
+   * value. Returns true when nothing had to be replaced.
+   */
+  admit(values: string[]): boolean {
+    let exact = true;
+    for (let i = 0; i < values.length; i++) {
+      const seen = this.admitted[i];
+      if (seen === null || seen === undefined) continue;
+      const v = values[i]!;
+      if (seen.has(v) || v === this.limits.overflowValue) continue;
+      if (seen.size < this.caps[i]!) {
+        seen.add(v);
+        continue;
+      }
+      values[i] = this.limits.overflowValue;
+      exact = false;
+      this.onOverflow(this.def.name, this.def.labelNames[i]!);
+    }
+    return exact;
+  }
+
+  /** Forgets admitted values (used when the metric is reset). */
+  clear(): void {
+    for (const s of this.admitted) s?.clear();
+  }
+}

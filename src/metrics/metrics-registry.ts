@@ -1,0 +1,244 @@
+import type { Registry as PromRegistry } from 'prom-client';
+import { CATALOG, CATALOG_DEFINITIONS } from './catalog.js';
+import type { AnyFamily } from './families.js';
+import { CounterFamily, GaugeFamily, HistogramFamily } from './families.js';
+import type { LabelLimits } from './label-guard.js';
+import { DEFAULT_LABEL_LIMITS, LabelGuard } from './label-guard.js';
+import type {
+  CounterDefinition,
+  GaugeDefinition,
+  HistogramDefinition,
+  MetricDefinition,
+} from './metric-definition.js';
+
+/**
+ * Fills gauges at scrape time (queue depths, pool sizes, ...). A collector that
+ * throws or takes longer than its timeout does not fail or stall the scrape:
+ * its gauges keep their previous values and `observability_collector_stale`
+ * says so.
+ */
+export interface ScrapeCollector {
+  /** Short, fixed name, used as a label value of the self-metrics. */
+  readonly name: string;
+  /** Refreshes the collector's gauges. `signal` aborts when the timeout passes. */
+  collect(signal: AbortSignal): Promise<void> | void;
+  /** Per-run time limit in ms (default: the registry's). */
+  readonly timeoutMs?: number;
+  /** Reuse the last run for this long, so frequent scrapes stay cheap (default 0). */
+  readonly cacheMs?: number;
+}
+
+interface CollectorState {
+  collector: ScrapeCollector;
+  lastRun: number;
+  inFlight?: Promise<void>;
+}
+
+export interface MetricsRegistryOptions {
+  labels?: Partial<LabelLimits>;
+  /** Labels added to every exposed sample (e.g. `{ service: 'api' }`). */
+  defaultLabels?: Record<string, string>;
+  /** Default collector timeout in ms. */
+  collectorTimeoutMs?: number;
+  /** Where failures inside collectors are reported (in addition to the self-metrics). */
+  onCollectorError?: (collector: string, error: unknown) => void;
+}
+
+type FamilyFor<D> =
+  D extends CounterDefinition<infer L>
+    ? CounterFamily<L>
+    : D extends GaugeDefinition<infer L>
+      ? GaugeFamily<L>
+      : D extends HistogramDefinition<infer L>
+        ? HistogramFamily<L>
+        : never;
+
+/**
+ * The metrics of one application: every catalog family, any metric the app
+ * defines itself, scrape-time collectors and "foreign" prom-client registries
+ * (default process metrics). One per module instance, so two apps in one
+ * process never share or collide.
+ */
+export class MetricsRegistry {
+  readonly limits: LabelLimits;
+  readonly defaultLabels: Readonly<Record<string, string>>;
+  private readonly families = new Map<string, AnyFamily>();
+  private readonly collectors = new Map<string, CollectorState>();
+  private readonly foreign: PromRegistry[] = [];
+  private readonly collectorTimeoutMs: number;
+  private readonly onCollectorError: (collector: string, error: unknown) => void;
+  private readonly overflow: CounterFamily<'metric' | 'label'>;
+  private readonly badInput: CounterFamily<'component'>;
+
+  constructor(options: MetricsRegistryOptions = {}) {
+    this.limits = {
+      ...DEFAULT_LABEL_LIMITS,
+      ...options.labels,
+      maxValuesPerLabel: {
+        ...DEFAULT_LABEL_LIMITS.maxValuesPerLabel,
+        ...options.labels?.maxValuesPerLabel,
+      },
+    };
+    this.defaultLabels = { ...options.defaultLabels };
+    this.collectorTimeoutMs = options.collectorTimeoutMs ?? 2000;
+    this.onCollectorError = options.onCollectorError ?? (() => undefined);
+    for (const def of CATALOG_DEFINITIONS) this.define(def);
+    this.overflow = this.counter(CATALOG.labelOverflowTotal);
+    this.badInput = this.counter(CATALOG.instrumentationErrorsTotal);
+  }
+
+  /**
+   * Creates a family for a definition (the app's own metrics use this too).
+   * Defining the same definition again returns the existing family; a
+   * different definition under an existing name is an error.
+   */
+  define<D extends MetricDefinition>(def: D): FamilyFor<D> {
+    const existing = this.families.get(def.name);
+    if (existing) {
+      if (existing.def !== def && !sameDefinition(existing.def, def)) {
+        throw new Error(
+          `Metric "${def.name}" is already defined with another type, labels or buckets`,
+        );
+      }
+      return existing as FamilyFor<D>;
+    }
+    validateDefinition(def);
+    const guard = new LabelGuard(
+      def,
+      this.limits,
+      (metric, label) => this.overflow.seriesOf([metric, label]).value++,
+    );
+    const report = (metric: string) => this.badInput.seriesOf(['metrics:' + metric]).value++;
+    const family =
+      def.type === 'counter'
+        ? new CounterFamily(def, guard, this.limits.maxLength, report)
+        : def.type === 'gauge'
+          ? new GaugeFamily(def, guard, this.limits.maxLength, report)
+          : new HistogramFamily(def, guard, this.limits.maxLength, report);
+    this.families.set(def.name, family);
+    return family as FamilyFor<D>;
+  }
+
+  counter<L extends string>(def: CounterDefinition<L>): CounterFamily<L> {
+    return this.define(def) as CounterFamily<L>;
+  }
+
+  gauge<L extends string>(def: GaugeDefinition<L>): GaugeFamily<L> {
+    return this.define(def) as GaugeFamily<L>;
+  }
+
+  histogram<L extends string>(def: HistogramDefinition<L>): HistogramFamily<L> {
+    return this.define(def) as HistogramFamily<L>;
+  }
+
+  /** A family by metric name. */
+  get(name: string): AnyFamily | undefined {
+    return this.families.get(name);
+  }
+
+  allFamilies(): IterableIterator<AnyFamily> {
+    return this.families.values();
+  }
+
+  /** Counts an error caught inside the instrumentation of `component`. */
+  countInternalError(component: string): void {
+    this.badInput.seriesOf([component]).value++;
+  }
+
+  /** Adds a prom-client registry whose metrics are exposed alongside ours (process metrics). */
+  addPromRegistry(registry: PromRegistry): void {
+    this.foreign.push(registry);
+  }
+
+  get promRegistries(): readonly PromRegistry[] {
+    return this.foreign;
+  }
+
+  addCollector(collector: ScrapeCollector): () => void {
+    this.collectors.set(collector.name, { collector, lastRun: 0 });
+    return () => this.collectors.delete(collector.name);
+  }
+
+  /**
+   * Runs every collector once, in parallel, each bounded by its timeout.
+   * Concurrent scrapes share one run; never rejects.
+   */
+  async collect(): Promise<void> {
+    const now = Date.now();
+    const runs: Promise<void>[] = [];
+    for (const state of this.collectors.values()) {
+      if (state.inFlight) {
+        runs.push(state.inFlight);
+        continue;
+      }
+      if (now - state.lastRun < (state.collector.cacheMs ?? 0)) continue;
+      state.inFlight = this.runCollector(state).finally(() => {
+        state.inFlight = undefined;
+      });
+      runs.push(state.inFlight);
+    }
+    await Promise.all(runs);
+  }
+
+  private async runCollector(state: CollectorState): Promise<void> {
+    const { collector } = state;
+    const stale = this.gauge(CATALOG.collectorStale);
+    const errors = this.counter(CATALOG.collectorErrorsTotal);
+    const timeoutMs = collector.timeoutMs ?? this.collectorTimeoutMs;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      timer.unref();
+    });
+    try {
+      const outcome = await Promise.race([
+        Promise.resolve()
+          .then(() => collector.collect(controller.signal))
+          .then(() => 'ok' as const),
+        timeout,
+      ]);
+      if (outcome === 'timeout') {
+        controller.abort();
+        errors.inc({ collector: collector.name, reason: 'timeout' });
+        stale.set({ collector: collector.name }, 1);
+        this.onCollectorError(collector.name, new Error(`timed out after ${timeoutMs} ms`));
+        return;
+      }
+      state.lastRun = Date.now();
+      stale.set({ collector: collector.name }, 0);
+    } catch (err) {
+      errors.inc({ collector: collector.name, reason: 'error' });
+      stale.set({ collector: collector.name }, 1);
+      this.onCollectorError(collector.name, err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function sameDefinition(a: MetricDefinition, b: MetricDefinition): boolean {
+  return (
+    a.type === b.type &&
+    a.labelNames.join() === b.labelNames.join() &&
+    (a.buckets ?? []).join() === (b.buckets ?? []).join()
+  );
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function validateDefinition(def: MetricDefinition): void {
+  if (!METRIC_NAME.test(def.name)) throw new Error(`Invalid metric name "${def.name}"`);
+  for (const l of def.labelNames) {
+    if (!LABEL_NAME.test(l) || l.startsWith('__') || l === 'le') {
+      throw new Error(`Invalid label name "${l}" on metric "${def.name}"`);
+    }
+  }
+  if (def.type === 'histogram') {
+    const b = def.buckets ?? [];
+    if (b.length === 0 || b.some((v, i) => !Number.isFinite(v) || (i > 0 && v <= b[i - 1]!))) {
+      throw new Error(`Metric "${def.name}" needs finite, strictly increasing buckets`);
+    }
+  }
+}

@@ -1,0 +1,241 @@
+import type {
+  MiddlewareConsumer,
+  NestModule,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  Provider,
+} from '@nestjs/common';
+import { ConfigurableModuleBuilder, Inject, Logger, Module } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { createServer, type Server } from 'node:http';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger as Pino } from 'pino';
+import { collectDefaultMetrics, Registry as PromRegistry } from 'prom-client';
+import { TraceContext } from './context/trace-context.js';
+import { installExpress } from './http/express.hooks.js';
+import { installFastify } from './http/fastify.hooks.js';
+import { HttpInstrumentation } from './http/http-instrumentation.js';
+import type { OwnedDestination } from './logging/json-logger.js';
+import { createJsonLogger, openDestination } from './logging/json-logger.js';
+import { ObservabilityLogger } from './logging/observability-logger.js';
+import { StructuredLogger } from './logging/structured-logger.js';
+import { MetricsEndpoint } from './metrics/metrics-endpoint.js';
+import { MetricsRegistry } from './metrics/metrics-registry.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { JSON_LOGGER, LOG_DESTINATION, OBSERVABILITY_OPTIONS } from './observability.constants.js';
+import type { ObservabilityModuleOptions, ResolvedOptions } from './observability.options.js';
+import { resolveOptions } from './observability.options.js';
+
+const builder = new ConfigurableModuleBuilder<ObservabilityModuleOptions>({
+  moduleName: 'Observability',
+})
+  .setClassMethodName('forRoot')
+  .setExtras({ isGlobal: true }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+  }))
+  .build();
+const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = builder;
+
+/** `forRoot` options: the module options plus `isGlobal` (default true). */
+export type ObservabilityModuleSyncOptions = typeof builder.OPTIONS_TYPE;
+/** `forRootAsync` options: `imports`, `inject`, `useFactory` (or `useClass`) and `isGlobal`. */
+export type ObservabilityModuleAsyncOptions = typeof builder.ASYNC_OPTIONS_TYPE;
+
+const providers: Provider[] = [
+  {
+    provide: OBSERVABILITY_OPTIONS,
+    // Defaults and validation: a wrong option stops start-up with its name.
+    useFactory: (raw: unknown) => resolveOptions(raw),
+    inject: [MODULE_OPTIONS_TOKEN],
+  },
+  { provide: TraceContext, useFactory: () => new TraceContext() },
+  {
+    provide: LOG_DESTINATION,
+    useFactory: (o: ResolvedOptions) => openDestination(o.logging),
+    inject: [OBSERVABILITY_OPTIONS],
+  },
+  {
+    provide: JSON_LOGGER,
+    useFactory: (o: ResolvedOptions, trace: TraceContext, dest: OwnedDestination) =>
+      createJsonLogger(o, trace, dest.stream),
+    inject: [OBSERVABILITY_OPTIONS, TraceContext, LOG_DESTINATION],
+  },
+  {
+    provide: MetricsRegistry,
+    useFactory: (o: ResolvedOptions, log: Pino) => {
+      const registry = new MetricsRegistry({
+        labels: o.labels,
+        defaultLabels: o.metrics.defaultLabels,
+        collectorTimeoutMs: o.metrics.collectorTimeoutMs,
+        onCollectorError: (collector, err) =>
+          log.warn(
+            { err, collector },
+            `nestjs-observability: collector "${collector}" failed; its gauges are stale`,
+          ),
+      });
+      if (o.metrics.enabled && o.metrics.defaultMetrics) {
+        // A registry of our own per app: process metrics never land in
+        // prom-client's global registry, so apps and test runs do not collide.
+        const prom = new PromRegistry();
+        collectDefaultMetrics({ register: prom });
+        registry.addPromRegistry(prom);
+      }
+      return registry;
+    },
+    inject: [OBSERVABILITY_OPTIONS, JSON_LOGGER],
+  },
+  {
+    provide: MetricsService,
+    useFactory: (r: MetricsRegistry) => new MetricsService(r),
+    inject: [MetricsRegistry],
+  },
+  {
+    provide: MetricsEndpoint,
+    useFactory: (o: ResolvedOptions, r: MetricsRegistry, log: Pino) =>
+      new MetricsEndpoint(r, {
+        auth: o.metrics.auth,
+        exemplars: o.metrics.exemplars,
+        gzip: o.metrics.gzip,
+        onError: (err) => log.error({ err }, 'nestjs-observability: metrics scrape failed'),
+      }),
+    inject: [OBSERVABILITY_OPTIONS, MetricsRegistry, JSON_LOGGER],
+  },
+  {
+    provide: HttpInstrumentation,
+    useFactory: (
+      o: ResolvedOptions,
+      r: MetricsRegistry,
+      t: TraceContext,
+      log: Pino,
+      m: MetricsEndpoint,
+    ) =>
+      new HttpInstrumentation(
+        o,
+        r,
+        t,
+        log,
+        o.metrics.enabled && o.metrics.port === undefined ? m : undefined,
+      ),
+    inject: [OBSERVABILITY_OPTIONS, MetricsRegistry, TraceContext, JSON_LOGGER, MetricsEndpoint],
+  },
+  {
+    provide: StructuredLogger,
+    useFactory: (log: Pino) => new StructuredLogger(log),
+    inject: [JSON_LOGGER],
+  },
+  {
+    provide: ObservabilityLogger,
+    useFactory: (log: Pino) => new ObservabilityLogger(log),
+    inject: [JSON_LOGGER],
+  },
+];
+
+const exported = [
+  OBSERVABILITY_OPTIONS,
+  JSON_LOGGER,
+  TraceContext,
+  MetricsRegistry,
+  MetricsService,
+  HttpInstrumentation,
+  StructuredLogger,
+  ObservabilityLogger,
+];
+
+/**
+ * One import for the whole observability stack:
+ *
+ * ```ts
+ * ObservabilityModule.forRoot({ serviceName: 'api', site: 'acme.example' })
+ * ```
+ *
+ * Global by default. HTTP instrumentation is installed on the HTTP adapter
+ * itself (Express or Fastify), not as a Nest interceptor.
+ */
+@Module({
+  imports: [
+    // nestjs-pino's PinoLogger / @InjectPinoLogger keep working, on our logger.
+    // forRoutes: [] because the request hooks above already carry the context;
+    // its per-request middleware would only add cost.
+    LoggerModule.forRootAsync({
+      useFactory: (logger: Pino) => ({ pinoHttp: { logger, autoLogging: false }, forRoutes: [] }),
+      inject: [JSON_LOGGER],
+    }),
+  ],
+  providers,
+  exports: exported,
+})
+export class ObservabilityModule
+  extends ConfigurableModuleClass
+  implements NestModule, OnApplicationBootstrap, OnApplicationShutdown
+{
+  private metricsServer: Server | undefined;
+
+  constructor(
+    @Inject(OBSERVABILITY_OPTIONS) private readonly options: ResolvedOptions,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly http: HttpInstrumentation,
+    private readonly metricsEndpoint: MetricsEndpoint,
+    @Inject(JSON_LOGGER) private readonly log: Pino,
+    @Inject(LOG_DESTINATION) private readonly destination: OwnedDestination,
+    nestLogger: ObservabilityLogger,
+  ) {
+    super();
+    // Nest's own logs (and the exception handler's) become JSON lines with
+    // trace IDs, unless the app turned Nest logging off (`logger: false`).
+    const current = (Logger as unknown as { staticInstanceRef?: unknown }).staticInstanceRef;
+    if (options.logging.replaceNestLogger && current !== undefined) {
+      Logger.overrideLogger(nestLogger);
+    }
+  }
+
+  /** Runs before Nest registers routes: the place to put hooks in front of them. */
+  configure(_consumer: MiddlewareConsumer): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (!adapter) return; // an application context without HTTP
+    const type = adapter.getType();
+    if (type === 'express') installExpress(adapter.getInstance(), this.http);
+    else if (type === 'fastify') installFastify(adapter.getInstance(), this.http);
+    else {
+      this.log.warn(
+        `nestjs-observability: HTTP adapter "${type}" is not supported; HTTP metrics are off`,
+      );
+    }
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { metrics } = this.options;
+    if (!metrics.enabled || metrics.port === undefined) return;
+    const path = metrics.path;
+    const server = createServer((req, res) => {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      if ((q === -1 ? url : url.slice(0, q)) === path) void this.metricsEndpoint.handle(req, res);
+      else res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found\n');
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(metrics.port, metrics.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.metricsServer = server;
+  }
+
+  /** The separate metrics server's address (when `metrics.port` is set). */
+  metricsAddress(): { port: number; address: string } | undefined {
+    const a = this.metricsServer?.address();
+    return a && typeof a === 'object' ? { port: a.port, address: a.address } : undefined;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const server = this.metricsServer;
+    this.metricsServer = undefined;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    await this.destination.close();
+  }
+}
