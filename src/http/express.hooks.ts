@@ -6,6 +6,8 @@ type Next = (err?: unknown) => void;
 type Handler = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
 interface Layer {
   handle?: unknown;
+  route?: { path?: unknown; methods?: Record<string, boolean> };
+  match?(path: string): boolean;
 }
 interface ExpressLike {
   use(fn: Handler): unknown;
@@ -15,6 +17,7 @@ interface ExpressLike {
 interface ExpressRequest extends IncomingMessage {
   route?: { path?: unknown };
   baseUrl?: string;
+  originalUrl?: string;
 }
 
 /**
@@ -26,6 +29,7 @@ interface ExpressRequest extends IncomingMessage {
  */
 export function installExpress(app: ExpressLike, http: HttpInstrumentation): void {
   const trace = http.context.storage;
+  const router = app.router ?? app._router;
   // A route served the request when Express matched a route layer at the top
   // level; Nest mounts every controller route there with its full path
   // (global prefix and version included). Routes inside mounted routers
@@ -33,7 +37,10 @@ export function installExpress(app: ExpressLike, http: HttpInstrumentation): voi
   const shared = http.shared((ctx: HttpRequestContext) => {
     const req = ctx.raw as ExpressRequest;
     const route = req.route;
-    return route !== undefined && !req.baseUrl ? String(route.path) : undefined;
+    if (route !== undefined) return req.baseUrl ? undefined : String(route.path);
+    // Rejected before routing (malformed body, middleware): find the route it
+    // was meant for. Only on that rare path; a 404 had none.
+    return ctx.res.statusCode === 404 ? undefined : routeFor(router?.stack, req);
   });
   const metricsPath = http.metricsPath;
   const endpoint = http.metrics;
@@ -53,8 +60,26 @@ export function installExpress(app: ExpressLike, http: HttpInstrumentation): voi
     next();
   };
   app.use(first);
-  const stack = (app.router ?? app._router)?.stack;
+  const stack = router?.stack;
   if (Array.isArray(stack) && stack[stack.length - 1]?.handle === first) {
     stack.unshift(stack.pop()!);
   }
+}
+
+/** The template of the top-level route whose path and method match `req`, if any. */
+function routeFor(stack: Layer[] | undefined, req: ExpressRequest): string | undefined {
+  if (!Array.isArray(stack)) return undefined;
+  const url = req.originalUrl ?? req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const method = (req.method ?? 'GET').toLowerCase();
+  for (const layer of stack) {
+    const route = layer.route;
+    if (route === undefined || typeof layer.match !== 'function') continue;
+    const methods = route.methods ?? {};
+    if ((methods[method] || methods._all || (method === 'head' && methods.get)) && layer.match(path)) {
+      return String(route.path);
+    }
+  }
+  return undefined;
 }

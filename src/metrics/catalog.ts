@@ -113,8 +113,9 @@ export const CATALOG = {
     group: 'jobs',
     labelNames: [],
   }),
-  orgJobCount: gauge({
-    name: 'org_job_count',
+  orgJobs: gauge({
+    name: 'org_jobs',
+    specName: 'org_job_count',
     help: 'Pending and active jobs per organization per queue',
     group: 'jobs',
     labelNames: ['org', 'queue'],

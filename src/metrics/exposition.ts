@@ -59,6 +59,10 @@ export async function* renderExposition(
   }
   for (const prom of registry.promRegistries) {
     for (const metric of await prom.getMetricsAsJSON()) {
+      // prom-client's nodejs_active_{handles,requests,resources}_total are
+      // gauges named like counters, which promtool rejects; each only sums the
+      // per-type gauge of the same name without the suffix, so nothing is lost.
+      if (String(metric.type) !== 'counter' && metric.name.endsWith('_total')) continue;
       buf += renderForeign(metric as MetricObjectWithValues<MetricValue<string>>, om, prefix);
     }
   }

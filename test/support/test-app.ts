@@ -9,6 +9,7 @@ import {
   Module,
   Param,
   Post,
+  Put,
   UnauthorizedException,
   UseGuards,
   ValidationPipe,
@@ -66,6 +67,11 @@ class TestController {
     return { orgId, ...body, trace: this.trace.traceId };
   }
 
+  @Put('orgs/:orgId/items')
+  replace(@Param('orgId') orgId: string, @Body() body: unknown) {
+    return { orgId, body };
+  }
+
   @Get('denied')
   @UseGuards(DenyGuard)
   denied() {
@@ -95,6 +101,18 @@ class TestController {
     return 'slow';
   }
 
+  @Get('secrets')
+  secrets() {
+    this.log.warning('connecting to redis://:s3cr3t-pw@cache.internal:6379 failed', {
+      password: 'hunter2',
+      token: 'tok-123',
+      nested: { apiKey: 'key-456', authorization: 'Bearer abc', cookie: 'sid=xyz' },
+      dsn: 'postgres://app:pg-pass-789@db.internal/app',
+      keep: 'visible',
+    });
+    return 'ok';
+  }
+
   @Get('trace')
   async traced() {
     this.log.info('before await');
@@ -114,7 +132,7 @@ export interface TestApp {
 export interface TestAppOptions {
   options?: Partial<ObservabilityModuleOptions>;
   /** Runs after create, before init (global prefix, guards, interceptors...). */
-  setup?: (app: INestApplication) => void;
+  setup?: (app: INestApplication) => void | Promise<void>;
   controllers?: unknown[];
   providers?: unknown[];
   imports?: unknown[];
@@ -139,7 +157,7 @@ export async function startTestApp(kind: AdapterKind, opts: TestAppOptions = {})
 
   const adapter = kind === 'express' ? new ExpressAdapter() : new FastifyAdapter();
   const app = await NestFactory.create(AppModule, adapter, { abortOnError: false });
-  opts.setup?.(app);
+  await opts.setup?.(app);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
   return { app, url, logs, close: () => app.close() };

@@ -1,0 +1,205 @@
+import { CATALOG, MetricsRegistry } from '../src/index.js';
+import { abortedRequest, eventually, rawRequest } from './support/http-client.js';
+import { parseExposition, sumOf } from './support/prom-text.js';
+import type { AdapterKind, TestApp } from './support/test-app.js';
+import { ADAPTERS, startTestApp } from './support/test-app.js';
+
+const N = 5;
+const REQ = CATALOG.httpRequestsTotal.name;
+const DUR = CATALOG.httpRequestDurationSeconds.name;
+
+interface Kind {
+  name: string;
+  send: (url: string, i: number) => Promise<unknown>;
+  method: string;
+  endpoint: (adapter: AdapterKind) => string;
+  status: string;
+}
+
+const json = { 'content-type': 'application/json' };
+
+const KINDS: Kind[] = [
+  {
+    name: 'matched route',
+    send: (u, i) => rawRequest(`${u}/api/orgs/${i}/items`),
+    method: 'GET',
+    endpoint: () => '/api/orgs/:orgId/items',
+    status: '200',
+  },
+  {
+    name: 'created',
+    send: (u, i) =>
+      rawRequest(`${u}/api/orgs/${i}/items`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ name: `n${i}`, quantity: 1 }),
+      }),
+    method: 'POST',
+    endpoint: () => '/api/orgs/:orgId/items',
+    status: '201',
+  },
+  {
+    name: 'validation error',
+    send: (u, i) =>
+      rawRequest(`${u}/api/orgs/${i}/items`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ name: 1, quantity: -1 }),
+      }),
+    method: 'POST',
+    endpoint: () => '/api/orgs/:orgId/items',
+    status: '400',
+  },
+  {
+    name: 'malformed JSON body',
+    send: (u, i) => rawRequest(`${u}/api/orgs/${i}/items`, { method: 'PUT', headers: json, body: '{"a":' }),
+    method: 'PUT',
+    endpoint: () => '/api/orgs/:orgId/items',
+    status: '400',
+  },
+  {
+    name: 'unmatched path under the prefix',
+    send: (u, i) => rawRequest(`${u}/api/nope/${i}`),
+    method: 'GET',
+    endpoint: () => 'unmatched',
+    status: '404',
+  },
+  {
+    name: 'unmatched path outside the prefix',
+    send: (u, i) => rawRequest(`${u}/random-${i}`, { method: 'DELETE' }),
+    method: 'DELETE',
+    endpoint: () => 'unmatched',
+    status: '404',
+  },
+  {
+    name: 'guard rejection (403)',
+    send: (u) => rawRequest(`${u}/api/denied`),
+    method: 'GET',
+    endpoint: () => '/api/denied',
+    status: '403',
+  },
+  {
+    name: 'authentication failure (401)',
+    send: (u) => rawRequest(`${u}/api/me`),
+    method: 'GET',
+    endpoint: () => '/api/me',
+    status: '401',
+  },
+  {
+    name: 'thrown error (500)',
+    send: (u) => rawRequest(`${u}/api/boom`),
+    method: 'GET',
+    endpoint: () => '/api/boom',
+    status: '500',
+  },
+  {
+    name: 'HttpException (status from the exception)',
+    send: (u) => rawRequest(`${u}/api/bad`),
+    method: 'GET',
+    endpoint: () => '/api/bad',
+    status: '400',
+  },
+  {
+    name: 'client abort (499)',
+    send: (u) => abortedRequest(`${u}/api/slow`, 60),
+    method: 'GET',
+    endpoint: () => '/api/slow',
+    status: '499',
+  },
+];
+
+describe.each(ADAPTERS)('HTTP metrics on %s', (adapter) => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(adapter, { setup: (app) => app.setGlobalPrefix('api') });
+    for (const kind of KINDS) {
+      for (let i = 0; i < N; i++) await kind.send(t.url, i);
+    }
+    // Aborted handlers finish later; let them, so nothing is recorded after we look.
+    await new Promise((r) => setTimeout(r, 500));
+  });
+
+  afterAll(() => t.close());
+
+  async function scrape() {
+    const res = await rawRequest(`${t.url}/metrics`);
+    expect(res.status).toBe(200);
+    return parseExposition(res.body);
+  }
+
+  it.each(KINDS.map((k) => [k.name, k] as const))('counts each %s exactly once', async (_n, kind) => {
+    const samples = await scrape();
+    expect(
+      sumOf(samples, REQ, { method: kind.method, endpoint: kind.endpoint(adapter), status: kind.status }),
+    ).toBe(N);
+  });
+
+  it('counts every request once in every HTTP family', async () => {
+    const samples = await scrape();
+    const total = KINDS.length * N;
+    expect(sumOf(samples, REQ)).toBe(total);
+    expect(sumOf(samples, `${DUR}_count`)).toBe(total);
+    expect(sumOf(samples, `${CATALOG.httpRequestSizeBytes.name}_count`)).toBe(total);
+    expect(sumOf(samples, `${CATALOG.httpResponseSizeBytes.name}_count`)).toBe(total);
+    // The +Inf bucket of each duration series equals its count.
+    expect(sumOf(samples, `${DUR}_bucket`, { le: '+Inf' })).toBe(total);
+  });
+
+  it('returns http_active_requests to 0, aborted requests included', async () => {
+    await eventually(async () => sumOf(await scrape(), CATALOG.httpActiveRequests.name) === 0);
+    const registry = t.app.get(MetricsRegistry);
+    for (const s of registry.gauge(CATALOG.httpActiveRequests).series.values()) expect(s.value).toBe(0);
+  });
+
+  it('uses the route template with the global prefix, never the raw path', async () => {
+    const samples = await scrape();
+    const endpoints = new Set(samples.filter((s) => s.name === REQ).map((s) => s.labels.endpoint));
+    for (const e of endpoints) expect(e === 'unmatched' || e!.startsWith('/api/')).toBe(true);
+    expect([...endpoints].some((e) => /\/\d/.test(e!))).toBe(false);
+  });
+
+  it('records request and response sizes from the payloads', async () => {
+    const samples = await scrape();
+    const body = JSON.stringify({ name: 'n0', quantity: 1 }).length;
+    // N created, N invalid and N malformed bodies of known sizes went to this endpoint.
+    const sizeSum = sumOf(samples, `${CATALOG.httpRequestSizeBytes.name}_sum`, {
+      endpoint: '/api/orgs/:orgId/items',
+    });
+    expect(sizeSum).toBe(
+      N * body + N * JSON.stringify({ name: 1, quantity: -1 }).length + N * '{"a":'.length,
+    );
+    expect(sumOf(samples, `${CATALOG.httpResponseSizeBytes.name}_sum`, { endpoint: '/api/bad' })).toBeGreaterThan(0);
+  });
+
+  it('labels requests with the organization, "system" when none is given', async () => {
+    await rawRequest(`${t.url}/api/orgs/1/items`, { headers: { 'x-organization': 'acme' } });
+    await rawRequest(`${t.url}/api/orgs/1/items?organization=globex`);
+    const samples = await scrape();
+    expect(sumOf(samples, REQ, { endpoint: '/api/orgs/:orgId/items', org: 'acme' })).toBe(1);
+    expect(sumOf(samples, REQ, { endpoint: '/api/orgs/:orgId/items', org: 'globex' })).toBe(1);
+    expect(sumOf(samples, REQ, { endpoint: '/api/orgs/:orgId/items', org: 'system', status: '200' })).toBe(N);
+  });
+});
+
+describe.each(ADAPTERS)('organization cap on %s', (adapter) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(adapter, { options: { labels: { maxValues: 3 } } });
+  });
+  afterAll(() => t.close());
+
+  it('collapses organizations past the cap into one overflow value and counts the overflow', async () => {
+    for (let i = 0; i < 8; i++) {
+      await rawRequest(`${t.url}/orgs/1/items`, { headers: { 'x-organization': `org-${i}` } });
+    }
+    const samples = parseExposition((await rawRequest(`${t.url}/metrics`)).body);
+    const orgs = samples.filter((s) => s.name === REQ).map((s) => s.labels.org);
+    expect(new Set(orgs)).toEqual(new Set(['org-0', 'org-1', 'org-2', '__overflow__']));
+    expect(sumOf(samples, REQ, { org: '__overflow__' })).toBe(5);
+    expect(sumOf(samples, REQ)).toBe(8);
+    expect(
+      sumOf(samples, CATALOG.labelOverflowTotal.name, { metric: REQ, label: 'org' }),
+    ).toBe(5);
+  });
+});

@@ -1,0 +1,45 @@
+import { request } from 'node:http';
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A plain HTTP request on a fresh connection (headers passed exactly as given). */
+export function rawRequest(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** Sends a request and destroys the connection after `afterMs`, before the response completes. */
+export function abortedRequest(url: string, afterMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const req = request(url, { agent: false });
+    req.on('error', () => resolve());
+    req.on('close', () => resolve());
+    req.end();
+    setTimeout(() => req.destroy(), afterMs);
+  });
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (!(await check())) throw new Error(`condition not met within ${timeoutMs} ms`);
+}
