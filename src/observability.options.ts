@@ -150,6 +150,8 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 type Obj = Record<string, unknown>;
 
+const at = (path: string, key: string) => (path ? `${path}.${key}` : key);
+
 function section(parent: Obj, key: string, path: string, known: readonly string[]): Obj {
   const v = parent[key];
   if (v === undefined) return {};
@@ -176,7 +178,7 @@ function bool(o: Obj, key: string, path: string, dflt: boolean): boolean {
   const v = o[key];
   if (v === undefined) return dflt;
   if (typeof v !== 'boolean')
-    throw new ObservabilityOptionsError(`${path}.${key}`, 'must be true or false', v);
+    throw new ObservabilityOptionsError(at(path, key), 'must be true or false', v);
   return v;
 }
 
@@ -190,10 +192,10 @@ function str(
   const v = o[key];
   if (v === undefined) return dflt;
   if (typeof v !== 'string' || v.length === 0) {
-    throw new ObservabilityOptionsError(`${path}.${key}`, 'must be a non-empty string', v);
+    throw new ObservabilityOptionsError(at(path, key), 'must be a non-empty string', v);
   }
   const problem = check?.(v);
-  if (problem) throw new ObservabilityOptionsError(`${path}.${key}`, problem, v);
+  if (problem) throw new ObservabilityOptionsError(at(path, key), problem, v);
   return v;
 }
 
@@ -202,7 +204,7 @@ function int(o: Obj, key: string, path: string, dflt: number, min: number, max: 
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     throw new ObservabilityOptionsError(
-      `${path}.${key}`,
+      at(path, key),
       `must be an integer from ${min} to ${max}`,
       v,
     );
@@ -214,7 +216,7 @@ function fn(o: Obj, key: string, path: string): RequestResolver | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'function')
-    throw new ObservabilityOptionsError(`${path}.${key}`, 'must be a function', v);
+    throw new ObservabilityOptionsError(at(path, key), 'must be a function', v);
   return v as RequestResolver;
 }
 
@@ -228,10 +230,10 @@ function stringRecord(
   const v = o[key];
   if (v === undefined) return {};
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new ObservabilityOptionsError(`${path}.${key}`, 'must be an object', v);
+    throw new ObservabilityOptionsError(at(path, key), 'must be an object', v);
   }
   for (const [k, val] of Object.entries(v)) {
-    if (!valueCheck(val)) throw new ObservabilityOptionsError(`${path}.${key}.${k}`, what, val);
+    if (!valueCheck(val)) throw new ObservabilityOptionsError(`${at(path, key)}.${k}`, what, val);
   }
   return v as Record<string, never>;
 }

@@ -52,7 +52,8 @@ const KINDS: Kind[] = [
   },
   {
     name: 'malformed JSON body',
-    send: (u, i) => rawRequest(`${u}/api/orgs/${i}/items`, { method: 'PUT', headers: json, body: '{"a":' }),
+    send: (u, i) =>
+      rawRequest(`${u}/api/orgs/${i}/items`, { method: 'PUT', headers: json, body: '{"a":' }),
     method: 'PUT',
     endpoint: () => '/api/orgs/:orgId/items',
     status: '400',
@@ -112,7 +113,7 @@ describe.each(ADAPTERS)('HTTP metrics on %s', (adapter) => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp(adapter, { setup: (app) => app.setGlobalPrefix('api') });
+    t = await startTestApp(adapter, { setup: (app) => void app.setGlobalPrefix('api') });
     for (const kind of KINDS) {
       for (let i = 0; i < N; i++) await kind.send(t.url, i);
     }
@@ -128,12 +129,19 @@ describe.each(ADAPTERS)('HTTP metrics on %s', (adapter) => {
     return parseExposition(res.body);
   }
 
-  it.each(KINDS.map((k) => [k.name, k] as const))('counts each %s exactly once', async (_n, kind) => {
-    const samples = await scrape();
-    expect(
-      sumOf(samples, REQ, { method: kind.method, endpoint: kind.endpoint(adapter), status: kind.status }),
-    ).toBe(N);
-  });
+  it.each(KINDS.map((k) => [k.name, k] as const))(
+    'counts each %s exactly once',
+    async (_n, kind) => {
+      const samples = await scrape();
+      expect(
+        sumOf(samples, REQ, {
+          method: kind.method,
+          endpoint: kind.endpoint(adapter),
+          status: kind.status,
+        }),
+      ).toBe(N);
+    },
+  );
 
   it('counts every request once in every HTTP family', async () => {
     const samples = await scrape();
@@ -149,7 +157,8 @@ describe.each(ADAPTERS)('HTTP metrics on %s', (adapter) => {
   it('returns http_active_requests to 0, aborted requests included', async () => {
     await eventually(async () => sumOf(await scrape(), CATALOG.httpActiveRequests.name) === 0);
     const registry = t.app.get(MetricsRegistry);
-    for (const s of registry.gauge(CATALOG.httpActiveRequests).series.values()) expect(s.value).toBe(0);
+    for (const s of registry.gauge(CATALOG.httpActiveRequests).series.values())
+      expect(s.value).toBe(0);
   });
 
   it('uses the route template with the global prefix, never the raw path', async () => {
@@ -169,7 +178,9 @@ describe.each(ADAPTERS)('HTTP metrics on %s', (adapter) => {
     expect(sizeSum).toBe(
       N * body + N * JSON.stringify({ name: 1, quantity: -1 }).length + N * '{"a":'.length,
     );
-    expect(sumOf(samples, `${CATALOG.httpResponseSizeBytes.name}_sum`, { endpoint: '/api/bad' })).toBeGreaterThan(0);
+    expect(
+      sumOf(samples, `${CATALOG.httpResponseSizeBytes.name}_sum`, { endpoint: '/api/bad' }),
+    ).toBeGreaterThan(0);
   });
 
   it('labels requests with the organization, "system" when none is given', async () => {
@@ -178,7 +189,9 @@ describe.each(ADAPTERS)('HTTP metrics on %s', (adapter) => {
     const samples = await scrape();
     expect(sumOf(samples, REQ, { endpoint: '/api/orgs/:orgId/items', org: 'acme' })).toBe(1);
     expect(sumOf(samples, REQ, { endpoint: '/api/orgs/:orgId/items', org: 'globex' })).toBe(1);
-    expect(sumOf(samples, REQ, { endpoint: '/api/orgs/:orgId/items', org: 'system', status: '200' })).toBe(N);
+    expect(
+      sumOf(samples, REQ, { endpoint: '/api/orgs/:orgId/items', org: 'system', status: '200' }),
+    ).toBe(N);
   });
 });
 
@@ -198,8 +211,6 @@ describe.each(ADAPTERS)('organization cap on %s', (adapter) => {
     expect(new Set(orgs)).toEqual(new Set(['org-0', 'org-1', 'org-2', '__overflow__']));
     expect(sumOf(samples, REQ, { org: '__overflow__' })).toBe(5);
     expect(sumOf(samples, REQ)).toBe(8);
-    expect(
-      sumOf(samples, CATALOG.labelOverflowTotal.name, { metric: REQ, label: 'org' }),
-    ).toBe(5);
+    expect(sumOf(samples, CATALOG.labelOverflowTotal.name, { metric: REQ, label: 'org' })).toBe(5);
   });
 });

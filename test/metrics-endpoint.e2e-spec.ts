@@ -7,7 +7,12 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
 import { map } from 'rxjs';
-import { CATALOG, CATALOG_DEFINITIONS, MetricsRegistry, ObservabilityModule } from '../src/index.js';
+import {
+  CATALOG,
+  CATALOG_DEFINITIONS,
+  MetricsRegistry,
+  ObservabilityModule,
+} from '../src/index.js';
 import { fillCatalog } from './support/fill-catalog.js';
 import { rawRequest } from './support/http-client.js';
 import { parseExposition, samplesOf, sumOf } from './support/prom-text.js';
@@ -31,22 +36,24 @@ class WrapResponses implements NestInterceptor {
 
 /** GET with gzip accepted, body returned undecoded. */
 function getGzip(url: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; encoding?: string; body: Buffer; type?: string }>((resolve, reject) => {
-    request(url, { headers: { 'accept-encoding': 'gzip', ...headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          encoding: res.headers['content-encoding'],
-          type: res.headers['content-type'],
-          body: Buffer.concat(chunks),
-        }),
-      );
-    })
-      .on('error', reject)
-      .end();
-  });
+  return new Promise<{ status: number; encoding?: string; body: Buffer; type?: string }>(
+    (resolve, reject) => {
+      request(url, { headers: { 'accept-encoding': 'gzip', ...headers }, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            encoding: res.headers['content-encoding'],
+            type: res.headers['content-type'],
+            body: Buffer.concat(chunks),
+          }),
+        );
+      })
+        .on('error', reject)
+        .end();
+    },
+  );
 }
 
 describe.each(ADAPTERS)('/metrics on %s', (adapter) => {
@@ -61,7 +68,11 @@ describe.each(ADAPTERS)('/metrics on %s', (adapter) => {
         setup: async (app) => {
           app.setGlobalPrefix('api');
           if (adapter === 'express') app.use(compression({ threshold: 0 }));
-          else await (app as NestFastifyApplication).register(fastifyCompress as never, { threshold: 0 } as never);
+          else
+            await (app as NestFastifyApplication).register(
+              fastifyCompress as never,
+              { threshold: 0 } as never,
+            );
         },
       });
       fillCatalog(t.app.get(MetricsRegistry));
@@ -93,14 +104,17 @@ describe.each(ADAPTERS)('/metrics on %s', (adapter) => {
 
     it('passes promtool check metrics with every catalog family present', async () => {
       const text = (await rawRequest(`${t.url}/metrics`)).body;
-      for (const def of CATALOG_DEFINITIONS) expect(text).toContain(`# TYPE ${def.name} ${def.type}`);
+      for (const def of CATALOG_DEFINITIONS)
+        expect(text).toContain(`# TYPE ${def.name} ${def.type}`);
       expect(promtoolCheckMetrics(text)).toEqual({ status: 0, output: '' });
     });
 
     it('is not counted as HTTP traffic', async () => {
       for (let i = 0; i < 3; i++) await rawRequest(`${t.url}/metrics`);
       const samples = parseExposition((await rawRequest(`${t.url}/metrics`)).body);
-      const endpoints = samplesOf(samples, CATALOG.httpRequestsTotal.name).map((s) => s.labels.endpoint);
+      const endpoints = samplesOf(samples, CATALOG.httpRequestsTotal.name).map(
+        (s) => s.labels.endpoint,
+      );
       expect(endpoints.some((e) => e?.includes('metrics'))).toBe(false);
     });
 
@@ -130,15 +144,21 @@ describe.each(ADAPTERS)('/metrics on %s', (adapter) => {
             'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
         },
       });
-      expect(res.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+      expect(res.headers['content-type']).toBe(
+        'application/openmetrics-text; version=1.0.0; charset=utf-8',
+      );
       expect(res.body.endsWith('# EOF\n')).toBe(true);
       expect(res.body).toContain('# TYPE http_requests counter');
       const buckets = parseExposition(res.body).filter(
-        (s) => s.name === 'http_request_duration_seconds_bucket' && s.labels.endpoint === '/orgs/:orgId/items',
+        (s) =>
+          s.name === 'http_request_duration_seconds_bucket' &&
+          s.labels.endpoint === '/orgs/:orgId/items',
       );
       const withExemplar = buckets.filter((b) => b.exemplar !== undefined);
       expect(withExemplar).toHaveLength(1);
-      expect(withExemplar[0]!.exemplar).toMatch(new RegExp(`^\\{trace_id="${trace}"\\} [0-9.e-]+ \\d+\\.\\d{3}$`));
+      expect(withExemplar[0]!.exemplar).toMatch(
+        new RegExp(`^\\{trace_id="${trace}"\\} [0-9.e-]+ \\d+\\.\\d{3}$`),
+      );
       // Prometheus text has no exemplars.
       expect((await rawRequest(`${t.url}/metrics`)).body).not.toContain('trace_id=');
     });
@@ -146,7 +166,12 @@ describe.each(ADAPTERS)('/metrics on %s', (adapter) => {
 
   describe('auth', () => {
     it.each([
-      ['bearer', { type: 'bearer', token: 's3cret-token' } as const, 'Bearer s3cret-token', 'Bearer wrong'],
+      [
+        'bearer',
+        { type: 'bearer', token: 's3cret-token' } as const,
+        'Bearer s3cret-token',
+        'Bearer wrong',
+      ],
       [
         'basic',
         { type: 'basic', username: 'prom', password: 'pa55' } as const,
@@ -160,7 +185,9 @@ describe.each(ADAPTERS)('/metrics on %s', (adapter) => {
         expect(none.status).toBe(401);
         expect(none.headers['www-authenticate']).toMatch(/realm="metrics"/);
         expect(none.body).not.toContain('http_requests_total');
-        expect((await rawRequest(`${t.url}/metrics`, { headers: { authorization: bad } })).status).toBe(401);
+        expect(
+          (await rawRequest(`${t.url}/metrics`, { headers: { authorization: bad } })).status,
+        ).toBe(401);
         const ok = await rawRequest(`${t.url}/metrics`, { headers: { authorization: good } });
         expect(ok.status).toBe(200);
         expect(ok.body).toContain('# TYPE http_requests_total counter');
@@ -179,7 +206,9 @@ describe.each(ADAPTERS)('/metrics on %s', (adapter) => {
       await rawRequest(`${t.url}/orgs/1/items`);
       const res = await rawRequest(`http://127.0.0.1:${address.port}/metrics`);
       expect(res.status).toBe(200);
-      expect(sumOf(parseExposition(res.body), 'http_requests_total', { endpoint: '/orgs/:orgId/items' })).toBe(1);
+      expect(
+        sumOf(parseExposition(res.body), 'http_requests_total', { endpoint: '/orgs/:orgId/items' }),
+      ).toBe(1);
       expect((await rawRequest(`http://127.0.0.1:${address.port}/other`)).status).toBe(404);
       // The app's port no longer answers /metrics itself.
       expect((await rawRequest(`${t.url}/metrics`)).status).toBe(404);
@@ -196,8 +225,14 @@ describe('two applications in one process', () => {
     try {
       for (let i = 0; i < 3; i++) await rawRequest(`${a.url}/orgs/1/items`);
       await rawRequest(`${b.url}/orgs/1/items`);
-      const ca = sumOf(parseExposition((await rawRequest(`${a.url}/metrics`)).body), 'http_requests_total');
-      const cb = sumOf(parseExposition((await rawRequest(`${b.url}/metrics`)).body), 'http_requests_total');
+      const ca = sumOf(
+        parseExposition((await rawRequest(`${a.url}/metrics`)).body),
+        'http_requests_total',
+      );
+      const cb = sumOf(
+        parseExposition((await rawRequest(`${b.url}/metrics`)).body),
+        'http_requests_total',
+      );
       expect([ca, cb]).toEqual([3, 1]);
       expect(a.app.get(MetricsRegistry)).not.toBe(b.app.get(MetricsRegistry));
     } finally {

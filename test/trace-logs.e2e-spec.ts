@@ -64,7 +64,8 @@ describe.each(ADAPTERS)('trace context and JSON logs on %s', (adapter) => {
 
   it('generates distinct trace IDs for requests without one', async () => {
     const ids = new Set<string>();
-    for (let i = 0; i < 20; i++) ids.add((await rawRequest(`${t.url}/trace`)).headers['x-trace-id'] as string);
+    for (let i = 0; i < 20; i++)
+      ids.add((await rawRequest(`${t.url}/trace`)).headers['x-trace-id'] as string);
     expect(ids.size).toBe(20);
   });
 
@@ -74,7 +75,12 @@ describe.each(ADAPTERS)('trace context and JSON logs on %s', (adapter) => {
     const id = res.headers['x-trace-id'];
     const withStack = t.logs.lines.filter((l) => l.stack_trace !== undefined);
     expect(withStack).toHaveLength(1);
-    expect(withStack[0]).toMatchObject({ level: 'ERROR', error_type: 'TypeError', trace_id: id, message: 'kaboom' });
+    expect(withStack[0]).toMatchObject({
+      level: 'ERROR',
+      error_type: 'TypeError',
+      trace_id: id,
+      message: 'kaboom',
+    });
     expect(withStack[0]!.stack_trace).toMatch(/^TypeError: kaboom\n\s+at /);
     // plus exactly one access line for the request
     expect(t.logs.where({ trace_id: id, status: 500 })).toHaveLength(1);
@@ -102,9 +108,20 @@ describe.each(ADAPTERS)('trace context and JSON logs on %s', (adapter) => {
   });
 
   it('redacts secrets and connection-string passwords', async () => {
-    await rawRequest(`${t.url}/secrets`, { headers: { cookie: 'session=abc', authorization: 'Bearer zzz' } });
+    await rawRequest(`${t.url}/secrets`, {
+      headers: { cookie: 'session=abc', authorization: 'Bearer zzz' },
+    });
     const all = t.logs.raw.join('\n');
-    for (const secret of ['hunter2', 'tok-123', 'key-456', 'Bearer abc', 'sid=xyz', 'pg-pass-789', 's3cr3t-pw', 'zzz']) {
+    for (const secret of [
+      'hunter2',
+      'tok-123',
+      'key-456',
+      'Bearer abc',
+      'sid=xyz',
+      'pg-pass-789',
+      's3cr3t-pw',
+      'zzz',
+    ]) {
       expect(all).not.toContain(secret);
     }
     const line = t.logs.where({ level: 'WARNING' })[0]!;

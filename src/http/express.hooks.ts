@@ -77,7 +77,10 @@ function routeFor(stack: Layer[] | undefined, req: ExpressRequest): string | und
     const route = layer.route;
     if (route === undefined || typeof layer.match !== 'function') continue;
     const methods = route.methods ?? {};
-    if ((methods[method] || methods._all || (method === 'head' && methods.get)) && layer.match(path)) {
+    if (
+      (methods[method] || methods._all || (method === 'head' && methods.get)) &&
+      layer.match(path)
+    ) {
       return String(route.path);
     }
   }

@@ -22,6 +22,7 @@ export const CLIENT_CLOSED_REQUEST = 499;
 
 const KNOWN_METHODS = new Set(METHODS);
 const MAX_LOGGED_PATH = 512;
+const ERROR_LOG_INTERVAL_MS = 60_000;
 
 /** The series one route's requests touch, resolved once and reused. */
 interface RouteSeries {
@@ -40,6 +41,7 @@ interface RouteSeries {
  */
 export class HttpInstrumentation {
   private readonly routes = new Map<string, RouteSeries>();
+  private readonly lastErrorLog = new Map<string, number>();
   private readonly active = new Map<string, GaugeSeries>();
   private readonly ignoredExact: Set<string>;
   private readonly ignoredPatterns: RegExp[];
@@ -235,11 +237,21 @@ export class HttpInstrumentation {
     this.log[level](fields, `${ctx.req.method} ${endpoint} ${status}`);
   }
 
-  /** Counts and logs a failure inside the instrumentation; the request goes on. */
+  /**
+   * Counts and logs a failure inside the instrumentation; the request goes on.
+   * Logged at most once a minute per component, so a broken resolver cannot
+   * flood the logs; the counter sees every occurrence.
+   */
   internalError(component: string, err: unknown): void {
     try {
       this.registry.countInternalError(component);
-      this.log.error({ err, component }, 'nestjs-observability: instrumentation error');
+      const now = Date.now();
+      if (now - (this.lastErrorLog.get(component) ?? -Infinity) < ERROR_LOG_INTERVAL_MS) return;
+      this.lastErrorLog.set(component, now);
+      this.log.error(
+        { err, component },
+        'nestjs-observability: instrumentation error (logged once a minute)',
+      );
     } catch {
       // Never let reporting an error become one.
     }

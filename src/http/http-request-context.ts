@@ -6,6 +6,9 @@ import { RequestContext } from '../context/request-context.js';
 /** Resolved org/user values are cut to this length before they reach logs. */
 const MAX_RESOLVED_LENGTH = 256;
 
+const ORG = 1;
+const USER = 2;
+
 /** How the adapter tells which route template served a request. */
 export type EndpointOf = (ctx: HttpRequestContext) => string | undefined;
 
@@ -70,9 +73,13 @@ export class HttpRequestContext extends RequestContext {
   }
 
   private view: RequestView | undefined;
+  /** Resolvers that threw (or are running) are not called again for this request. */
+  private blocked = 0;
 
   override get user(): string | undefined {
-    if (this.usr === undefined) this.usr = this.resolve('user', this.shared.resolveUser);
+    if (this.usr === undefined && (this.blocked & USER) === 0) {
+      this.usr = this.resolve(USER, this.shared.resolveUser);
+    }
     return this.usr;
   }
 
@@ -82,8 +89,9 @@ export class HttpRequestContext extends RequestContext {
 
   override get organization(): string | undefined {
     // Not cached while unknown: the body that names it may not be parsed yet.
-    if (this.org === undefined)
-      this.org = this.resolve('organization', this.shared.resolveOrganization);
+    if (this.org === undefined && (this.blocked & ORG) === 0) {
+      this.org = this.resolve(ORG, this.shared.resolveOrganization);
+    }
     return this.org;
   }
 
@@ -96,14 +104,18 @@ export class HttpRequestContext extends RequestContext {
     return this.shared.endpointOf(this);
   }
 
-  private resolve(which: 'organization' | 'user', resolver: RequestResolver): string | undefined {
+  private resolve(which: number, resolver: RequestResolver): string | undefined {
+    // Blocked while running: a resolver that logs would otherwise re-enter
+    // itself through the log line's context fields.
+    this.blocked |= which;
     try {
       const v = resolver((this.view ??= new RequestView(this)));
+      this.blocked &= ~which;
       if (v === undefined || v === null || v === '') return undefined;
       const s = typeof v === 'string' ? v : String(v);
       return s.length > MAX_RESOLVED_LENGTH ? s.slice(0, MAX_RESOLVED_LENGTH) : s;
     } catch (err) {
-      this.shared.onResolverError(which, err);
+      this.shared.onResolverError(which === ORG ? 'organization' : 'user', err);
       return undefined;
     }
   }

@@ -6,7 +6,8 @@ export function fillCatalog(registry: MetricsRegistry): void {
   for (const def of CATALOG_DEFINITIONS) {
     const labels = Object.fromEntries(def.labelNames.map((l) => [l, `${l}-1`]));
     const family = registry.define(def);
-    if (def.type === 'histogram') (family as { observe(l: object, v: number): void }).observe(labels, 0.2);
+    if (def.type === 'histogram')
+      (family as { observe(l: object, v: number): void }).observe(labels, 0.2);
     else if (def.type === 'gauge') (family as { set(l: object, v: number): void }).set(labels, 3);
     else (family as { inc(l: object, v?: number): void }).inc(labels);
   }

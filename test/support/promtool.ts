@@ -1,7 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 
 /** Finds a Prometheus command-line tool, or fails with how to install it. */
-export function requireTool(name: 'promtool' | 'amtool' | 'prometheus' | 'prometheus-alertmanager'): string {
+export function requireTool(
+  name: 'promtool' | 'amtool' | 'prometheus' | 'prometheus-alertmanager',
+): string {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();
   if (!found) {
     throw new Error(

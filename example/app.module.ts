@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ObservabilityModule } from '../src/index.js';
+import { DemoAuthGuard, MiscController, OrgsController } from './demo.controller.js';
+
+@Module({
+  imports: [
+    ObservabilityModule.forRoot({
+      serviceName: 'demo-api',
+      site: process.env.DEMO_SITE ?? 'demo.localhost',
+      logging: { level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info' },
+    }),
+  ],
+  controllers: [OrgsController, MiscController],
+  providers: [DemoAuthGuard],
+})
+export class AppModule {}

@@ -1,0 +1,54 @@
+import { request } from 'node:http';
+
+/**
+ * A light built-in traffic generator (DEMO_TRAFFIC=1), so /metrics and the
+ * logs show data right away. Sends to 127.0.0.1 only, about 4 requests a
+ * second, and stops with the app.
+ */
+export function startTraffic(port: number): () => void {
+  const orgs = ['acme', 'globex', 'initech'];
+  const pick = <T>(a: T[]): T => a[Math.floor(Math.random() * a.length)]!;
+  const calls: (() => {
+    method: string;
+    path: string;
+    headers?: Record<string, string>;
+    body?: string;
+  })[] = [
+    () => ({ method: 'GET', path: `/orgs/${pick(orgs)}/items` }),
+    () => ({
+      method: 'POST',
+      path: `/orgs/${pick(orgs)}/items`,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `widget-${Math.floor(Math.random() * 1000)}` }),
+    }),
+    () => ({
+      method: 'GET',
+      path: `/orgs/${pick(orgs)}/items/${1 + Math.floor(Math.random() * 5)}`,
+    }),
+    () => ({
+      method: 'GET',
+      path: `/orgs/${pick(orgs)}/report`,
+      headers: Math.random() < 0.5 ? { authorization: 'Bearer demo' } : {},
+    }),
+    () => ({ method: 'GET', path: '/flaky' }),
+    () => ({ method: 'GET', path: `/no-such-page-${Math.floor(Math.random() * 100)}` }),
+  ];
+  const timer = setInterval(() => {
+    const c = pick(calls)();
+    const org = c.path.split('/')[2];
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: c.method,
+        path: c.path,
+        headers: { ...c.headers, ...(org ? { 'x-organization': org } : {}) },
+      },
+      (res) => res.resume(),
+    );
+    req.on('error', () => undefined);
+    req.end(c.body);
+  }, 250);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,166 @@
+import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { CATALOG, MetricsRegistry, MetricsService, ObservabilityModule } from '../src/index.js';
+import { LogCapture } from './support/log-capture.js';
+import { rawRequest } from './support/http-client.js';
+import { parseExposition, sumOf } from './support/prom-text.js';
+import { ADAPTERS, startTestApp } from './support/test-app.js';
+
+@Injectable()
+class Settings {
+  readonly metricsPath = '/prom';
+  readonly logs = new LogCapture();
+}
+
+@Module({ providers: [Settings], exports: [Settings] })
+class SettingsModule {}
+
+@Controller()
+class PingController {
+  constructor(private readonly metrics: MetricsService) {}
+  @Get('ping')
+  ping() {
+    this.metrics
+      .counter(CATALOG.syncDeltasTotal)
+      .inc({ doctype: 'Note', org: 'acme', operation: 'update' });
+    return 'pong';
+  }
+}
+
+describe('ObservabilityModule', () => {
+  it('forRootAsync resolves options from injected providers', async () => {
+    @Module({
+      imports: [
+        ObservabilityModule.forRootAsync({
+          imports: [SettingsModule],
+          inject: [Settings],
+          useFactory: (s: Settings) => ({
+            serviceName: 'async-api',
+            metrics: { path: s.metricsPath },
+            logging: { destination: s.logs },
+          }),
+        }),
+      ],
+      controllers: [PingController],
+    })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      await rawRequest(`${url}/ping`);
+      const res = await rawRequest(`${url}/prom`);
+      expect(res.status).toBe(200);
+      const samples = parseExposition(res.body);
+      expect(sumOf(samples, 'http_requests_total', { endpoint: '/ping' })).toBe(1);
+      expect(
+        sumOf(samples, 'sync_deltas_total', { doctype: 'Note', org: 'acme', operation: 'update' }),
+      ).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('stops start-up with an error that names a wrong option', async () => {
+    @Module({
+      imports: [ObservabilityModule.forRoot({ serviceName: 'x', metrics: { path: 'no-slash' } })],
+    })
+    class BadModule {}
+    await expect(
+      NestFactory.create(BadModule, { logger: false, abortOnError: false }),
+    ).rejects.toThrow('invalid option "metrics.path": must start with "/"');
+  });
+
+  it('loads without any optional integration installed (no TypeORM, BullMQ, Terminus import at load)', async () => {
+    const src = await import('node:fs').then((fs) =>
+      fs.readFileSync(require.resolve('../src/observability.module.ts'), 'utf8'),
+    );
+    expect(src).not.toMatch(
+      /from '(typeorm|bullmq|@nestjs\/terminus|@nestjs\/bullmq|@nestjs\/typeorm)'/,
+    );
+  });
+
+  describe.each(ADAPTERS)('on %s', (adapter) => {
+    it('ignores configured paths in metrics and access logs, but still traces them', async () => {
+      const t = await startTestApp(adapter, {
+        options: { http: { ignorePaths: ['/orgs/1/items', /^\/tr/] } },
+      });
+      try {
+        const res = await rawRequest(`${t.url}/orgs/1/items`);
+        expect(res.headers['x-trace-id']).toMatch(/^[0-9a-f]{32}$/);
+        await rawRequest(`${t.url}/trace`);
+        await rawRequest(`${t.url}/orgs/2/items`);
+        const samples = parseExposition((await rawRequest(`${t.url}/metrics`)).body);
+        expect(sumOf(samples, 'http_requests_total')).toBe(1);
+        expect(t.logs.lines.filter((l) => l.status !== undefined).map((l) => l.path)).toEqual([
+          '/orgs/2/items',
+        ]);
+        // logs written inside an ignored request still carry its trace
+        expect(t.logs.where({ message: 'before await' })[0]!.trace_id).toMatch(/^[0-9a-f]{32}$/);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('survives a throwing organization resolver and counts the error', async () => {
+      const t = await startTestApp(adapter, {
+        options: {
+          organization: {
+            resolve: () => {
+              throw new Error('resolver bug');
+            },
+          },
+        },
+      });
+      try {
+        expect((await rawRequest(`${t.url}/orgs/1/items`)).status).toBe(200);
+        const registry = t.app.get(MetricsRegistry);
+        expect(
+          registry.counter(CATALOG.httpRequestsTotal).get({
+            method: 'GET',
+            endpoint: '/orgs/:orgId/items',
+            status: '200',
+            org: 'system',
+          }),
+        ).toBe(1);
+        expect(
+          registry
+            .counter(CATALOG.instrumentationErrorsTotal)
+            .get({ component: 'resolver:organization' }),
+        ).toBeGreaterThan(0);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('uses a custom user resolver and organization fallback', async () => {
+      const t = await startTestApp(adapter, {
+        options: {
+          resolveUser: (req) => (req.headers['x-user'] as string | undefined) ?? null,
+          organization: { fallback: 'none' },
+        },
+      });
+      try {
+        await rawRequest(`${t.url}/trace`, { headers: { 'x-user': 'grace' } });
+        expect(t.logs.where({ message: 'after await' })[0]).toMatchObject({ user: 'grace' });
+        const samples = parseExposition((await rawRequest(`${t.url}/metrics`)).body);
+        expect(sumOf(samples, 'http_requests_total', { org: 'none' })).toBe(1);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('can turn HTTP metrics off while keeping trace IDs', async () => {
+      const t = await startTestApp(adapter, { options: { http: { enabled: false } } });
+      try {
+        const res = await rawRequest(`${t.url}/orgs/1/items`);
+        expect(res.headers['x-trace-id']).toBeDefined();
+        const samples = parseExposition((await rawRequest(`${t.url}/metrics`)).body);
+        expect(sumOf(samples, 'http_requests_total')).toBe(0);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+});
