@@ -13,8 +13,10 @@ import type { Logger as Pino } from 'pino';
 import { collectDefaultMetrics, Registry as PromRegistry } from 'prom-client';
 import { TraceContext } from './context/trace-context.js';
 import { installExpress } from './http/express.hooks.js';
+import { JobInstrumentation } from './jobs/job-instrumentation.js';
 import { installFastify } from './http/fastify.hooks.js';
 import { HttpInstrumentation } from './http/http-instrumentation.js';
+import { AccessLog } from './logging/access-log.js';
 import type { OwnedDestination } from './logging/json-logger.js';
 import { createJsonLogger, openDestination } from './logging/json-logger.js';
 import { ObservabilityLogger } from './logging/observability-logger.js';
@@ -109,6 +111,7 @@ const providers: Provider[] = [
       t: TraceContext,
       log: Pino,
       m: MetricsEndpoint,
+      dest: OwnedDestination,
     ) =>
       new HttpInstrumentation(
         o,
@@ -116,8 +119,28 @@ const providers: Provider[] = [
         t,
         log,
         o.metrics.enabled && o.metrics.port === undefined ? m : undefined,
+        o.http.accessLog
+          ? new AccessLog(log, dest.stream, o.serviceName, o.site, o.logging.redact)
+          : undefined,
       ),
-    inject: [OBSERVABILITY_OPTIONS, MetricsRegistry, TraceContext, JSON_LOGGER, MetricsEndpoint],
+    inject: [
+      OBSERVABILITY_OPTIONS,
+      MetricsRegistry,
+      TraceContext,
+      JSON_LOGGER,
+      MetricsEndpoint,
+      LOG_DESTINATION,
+    ],
+  },
+  {
+    provide: JobInstrumentation,
+    useFactory: (r: MetricsRegistry, t: TraceContext, log: Pino, o: ResolvedOptions) => {
+      const jobs = new JobInstrumentation(r, t, log, o.organization.fallback);
+      // Active from instantiation, so @InstrumentJob methods run during start-up are recorded.
+      jobs.activate();
+      return jobs;
+    },
+    inject: [MetricsRegistry, TraceContext, JSON_LOGGER, OBSERVABILITY_OPTIONS],
   },
   {
     provide: StructuredLogger,
@@ -138,6 +161,7 @@ const exported = [
   MetricsRegistry,
   MetricsService,
   HttpInstrumentation,
+  JobInstrumentation,
   StructuredLogger,
   ObservabilityLogger,
 ];
@@ -179,6 +203,7 @@ export class ObservabilityModule
     @Inject(JSON_LOGGER) private readonly log: Pino,
     @Inject(LOG_DESTINATION) private readonly destination: OwnedDestination,
     nestLogger: ObservabilityLogger,
+    private readonly jobs: JobInstrumentation,
   ) {
     super();
     // Nest's own logs (and the exception handler's) become JSON lines with
@@ -230,6 +255,7 @@ export class ObservabilityModule
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.jobs.deactivate();
     const server = this.metricsServer;
     this.metricsServer = undefined;
     if (server) {

@@ -45,6 +45,8 @@ export interface HttpOptions {
 }
 
 export interface TraceOptions {
+  /** Trace IDs and the request context at all (off: metrics only, no ID, no header). */
+  enabled?: boolean;
   /** Request and response header that carries the trace ID. */
   header?: string;
   /** Take the trace ID from a W3C `traceparent` header when the trace header is absent. */
@@ -378,11 +380,18 @@ function resolveHttp(h: Obj): ResolvedOptions['http'] {
   };
 }
 
-const TRACE_KEYS = ['header', 'acceptTraceparent', 'maxLength', 'responseHeader'] as const;
+const TRACE_KEYS = [
+  'enabled',
+  'header',
+  'acceptTraceparent',
+  'maxLength',
+  'responseHeader',
+] as const;
 
 function resolveTrace(t: Obj): ResolvedOptions['trace'] {
   const p = 'trace';
   return {
+    enabled: bool(t, 'enabled', p, true),
     header: str(t, 'header', p, 'x-trace-id', headerName).toLowerCase(),
     acceptTraceparent: bool(t, 'acceptTraceparent', p, true),
     maxLength: int(t, 'maxLength', p, DEFAULT_TRACE_ID_MAX_LENGTH, 8, 128),

@@ -29,6 +29,7 @@ interface ExpressRequest extends IncomingMessage {
  */
 export function installExpress(app: ExpressLike, http: HttpInstrumentation): void {
   const trace = http.context.storage;
+  const traced = http.traceEnabled;
   const router = app.router ?? app._router;
   // A route served the request when Express matched a route layer at the top
   // level; Nest mounts every controller route there with its full path
@@ -56,7 +57,7 @@ export function installExpress(app: ExpressLike, http: HttpInstrumentation): voi
     const ctx = http.begin(req, res, req, shared, path);
     // enterWith, not run(): the context then also survives body parsing, whose
     // callbacks come from the connection's parser, not from this call.
-    if (ctx !== undefined) trace.enterWith(ctx);
+    if (ctx !== undefined && traced) trace.enterWith(ctx);
     next();
   };
   app.use(first);

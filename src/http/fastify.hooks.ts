@@ -23,6 +23,7 @@ interface FastifyLike {
  */
 export function installFastify(app: FastifyLike, http: HttpInstrumentation): void {
   const trace = http.context.storage;
+  const traced = http.traceEnabled;
   const shared = http.shared(
     (ctx: HttpRequestContext) => (ctx.raw as FastifyRequestLike).routeOptions?.url,
   );
@@ -41,7 +42,7 @@ export function installFastify(app: FastifyLike, http: HttpInstrumentation): voi
     }
     const ctx = http.begin(req, reply.raw, request, shared, path);
     // enterWith: the context survives body parsing (see express.hooks.ts).
-    if (ctx !== undefined) trace.enterWith(ctx);
+    if (ctx !== undefined && traced) trace.enterWith(ctx);
     done();
   };
   app.addHook('onRequest', first);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { METHODS } from 'node:http';
 import type { Logger as Pino } from 'pino';
 import type { TraceContext } from '../context/trace-context.js';
+import { NO_TRACE } from '../context/trace-context.js';
 import { acceptTraceId, newTraceId, traceIdFromTraceparent } from '../context/trace-id.js';
 import { CATALOG } from '../metrics/catalog.js';
 import type {
@@ -13,6 +14,7 @@ import type {
 } from '../metrics/families.js';
 import type { MetricsEndpoint } from '../metrics/metrics-endpoint.js';
 import type { MetricsRegistry } from '../metrics/metrics-registry.js';
+import type { AccessLog } from '../logging/access-log.js';
 import type { ResolvedOptions } from '../observability.options.js';
 import type { EndpointOf, HttpContextShared } from './http-request-context.js';
 import { HttpRequestContext } from './http-request-context.js';
@@ -51,6 +53,9 @@ export class HttpInstrumentation {
   private readonly responseSize: HistogramFamily<'endpoint'>;
   private readonly traceHeader: string;
   private readonly exemplars: boolean;
+  private readonly echoTrace: boolean;
+  /** Whether requests get a trace ID and a context to enter. */
+  readonly traceEnabled: boolean;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -59,6 +64,8 @@ export class HttpInstrumentation {
     private readonly log: Pino,
     /** Serves the scrape when the metrics share the app's port. */
     readonly metrics: MetricsEndpoint | undefined,
+    /** Writes access lines; undefined when they are off. */
+    private readonly access: AccessLog | undefined,
   ) {
     this.requests = registry.counter(CATALOG.httpRequestsTotal);
     this.duration = registry.histogram(CATALOG.httpRequestDurationSeconds);
@@ -69,7 +76,9 @@ export class HttpInstrumentation {
     );
     this.ignoredPatterns = options.http.ignorePaths.filter((p): p is RegExp => p instanceof RegExp);
     this.traceHeader = options.trace.header;
-    this.exemplars = options.metrics.exemplars;
+    this.traceEnabled = options.trace.enabled;
+    this.exemplars = options.metrics.exemplars && this.traceEnabled;
+    this.echoTrace = this.traceEnabled && options.trace.responseHeader;
   }
 
   /** The path the metrics endpoint answers on this port, if any. */
@@ -113,12 +122,11 @@ export class HttpInstrumentation {
     path: string,
   ): HttpRequestContext | undefined {
     try {
-      const traceId = this.traceIdOf(req);
+      const traceId = this.traceEnabled ? this.traceIdOf(req) : NO_TRACE;
       const m = req.method ?? 'GET';
       const method = KNOWN_METHODS.has(m) ? m : 'OTHER';
       const ctx = new HttpRequestContext(traceId, method, req, res, raw, shared);
-      if (this.options.trace.responseHeader && !res.headersSent)
-        res.setHeader(this.traceHeader, traceId);
+      if (this.echoTrace && !res.headersSent) res.setHeader(this.traceHeader, traceId);
       if (!this.options.http.enabled || this.isIgnored(path)) {
         ctx.done = true;
         return ctx;
@@ -170,7 +178,7 @@ export class HttpInstrumentation {
       route.requestSize.observe(requestBytes(ctx));
       route.responseSize.observe(responseBytes(ctx));
 
-      if (this.options.http.accessLog) this.accessLog(ctx, endpoint, status, seconds);
+      if (this.access !== undefined) this.accessLog(ctx, endpoint, status, seconds);
     } catch (err) {
       this.internalError('http', err);
     }
@@ -215,26 +223,24 @@ export class HttpInstrumentation {
     status: number,
     seconds: number,
   ): void {
-    const level = status >= 500 ? 'error' : status === CLIENT_CLOSED_REQUEST ? 'warn' : 'info';
-    if (!this.log.isLevelEnabled(level)) return;
     const url = ctx.req.url ?? '/';
     const q = url.indexOf('?');
     let path = q === -1 ? url : url.slice(0, q);
     if (path.length > MAX_LOGGED_PATH) path = path.slice(0, MAX_LOGGED_PATH);
-    const fields: Record<string, unknown> = {
-      trace_id: ctx.traceId,
-      method: ctx.req.method,
-      path,
-      endpoint,
-      status,
-      duration_ms: Math.round(seconds * 1e6) / 1e3,
-    };
-    const user = ctx.user;
-    if (user !== undefined) fields.user = user;
-    const org = ctx.organization;
-    if (org !== undefined) fields.organization = org;
-    if (ctx.fields !== undefined) Object.assign(fields, ctx.fields);
-    this.log[level](fields, `${ctx.req.method} ${endpoint} ${status}`);
+    this.access!.write(
+      status >= 500 ? 'error' : status === CLIENT_CLOSED_REQUEST ? 'warn' : 'info',
+      {
+        traceId: ctx.traceId,
+        user: ctx.user,
+        organization: ctx.organization,
+        fields: ctx.fields,
+        method: ctx.req.method ?? 'GET',
+        path,
+        endpoint,
+        status,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+      },
+    );
   }
 
   /**

@@ -103,7 +103,7 @@ export const CATALOG = {
   }),
   queueDepth: gauge({
     name: 'queue_depth',
-    help: 'Jobs waiting in the queue (waiting + delayed + prioritized + paused)',
+    help: 'Jobs accepted and not yet started: waiting (also while paused), prioritized, delayed (incl. retry backoff), waiting for children',
     group: 'jobs',
     labelNames: ['queue'],
   }),
@@ -116,7 +116,7 @@ export const CATALOG = {
   orgJobs: gauge({
     name: 'org_jobs',
     specName: 'org_job_count',
-    help: 'Pending and active jobs per organization per queue',
+    help: 'Unfinished jobs (waiting, delayed or active) per organization per queue',
     group: 'jobs',
     labelNames: ['org', 'queue'],
   }),

@@ -1,0 +1,65 @@
+import type { Queue } from 'bullmq';
+import { CATALOG } from '../metrics/catalog.js';
+import type { MetricsRegistry, ScrapeCollector } from '../metrics/metrics-registry.js';
+import type { ResolvedBullMqOptions } from './bullmq.options.js';
+import type { OrgJobCounts } from './org-job-counts.js';
+
+/**
+ * Job states that count towards `queue_depth`: every job accepted and not yet
+ * started (waiting — including while the queue is paused —, prioritized,
+ * delayed, among them retries in backoff, and parents waiting for children).
+ * Active, completed and failed jobs are not in the queue any more.
+ */
+export const DEPTH_STATES = ['wait', 'prioritized', 'delayed', 'waiting-children'] as const;
+
+/**
+ * Reads `queue_depth`, `dlq_depth` and `org_jobs` from Redis at scrape time.
+ * Every value comes from Redis, not from this process, so every instance of
+ * the app reports the same numbers; each read is O(1) in the number of jobs
+ * (BullMQ keeps counted sets and lists), plus one bounded hash read per queue.
+ */
+export class QueueGauges implements ScrapeCollector {
+  readonly name = 'bullmq';
+  readonly timeoutMs: number;
+  readonly cacheMs: number;
+
+  constructor(
+    private readonly queues: () => Queue[],
+    private readonly registry: MetricsRegistry,
+    private readonly options: ResolvedBullMqOptions,
+    private readonly orgCounts: OrgJobCounts,
+  ) {
+    this.timeoutMs = options.gaugeTimeoutMs;
+    this.cacheMs = options.gaugeCacheMs;
+  }
+
+  async collect(): Promise<void> {
+    const queues = this.queues();
+    const [counts, orgs] = await Promise.all([
+      Promise.all(queues.map((q) => q.getJobCounts(...DEPTH_STATES, 'failed'))),
+      Promise.all(queues.map((q) => this.orgCounts.read(q))),
+    ]);
+    const depth = this.registry.gauge(CATALOG.queueDepth);
+    let failed = 0;
+    let dlq: number | undefined;
+    queues.forEach((q, i) => {
+      const c = counts[i]!;
+      const d = DEPTH_STATES.reduce((sum, s) => sum + (c[s] ?? 0), 0);
+      depth.set({ queue: q.name }, d);
+      failed += c.failed ?? 0;
+      if (q.name === this.options.deadLetterQueue) dlq = d;
+    });
+    this.registry.gauge(CATALOG.dlqDepth).set(undefined, dlq ?? failed);
+
+    const orgJobs = this.registry.gauge(CATALOG.orgJobs);
+    queues.forEach((q, i) => {
+      const fresh = orgs[i]!.counts;
+      // Organizations whose jobs all finished disappear from the gauge.
+      for (const [key, s] of orgJobs.series) {
+        if (s.labelValues[1] === q.name && !fresh.has(s.labelValues[0]!))
+          orgJobs.series.delete(key);
+      }
+      for (const [org, n] of fresh) orgJobs.set({ org, queue: q.name }, n);
+    });
+  }
+}

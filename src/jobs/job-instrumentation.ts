@@ -1,0 +1,222 @@
+import type { Logger as Pino } from 'pino';
+import type { TraceContext } from '../context/trace-context.js';
+import { CATALOG } from '../metrics/catalog.js';
+import type { CounterFamily, HistogramFamily } from '../metrics/families.js';
+import type { MetricsRegistry } from '../metrics/metrics-registry.js';
+
+/** One attempt of one job, as the instrumentation records it. */
+export interface JobAttempt {
+  queue: string;
+  /** Processor class and handler or job name, e.g. `EmailProcessor.welcome`. */
+  method: string;
+  /** Organization the job acts for (`system` when unknown). */
+  org: string | undefined;
+  /** Trace ID carried from the enqueuing request; a new one when absent. */
+  traceId: string | undefined;
+  jobId?: string;
+  jobName?: string;
+  /** 1-based number of this attempt. */
+  attempt: number;
+  /** How many attempts the job has in all. */
+  attempts: number;
+  /** The class that processes the job, for the log lines. */
+  processor?: string;
+  /** Called once the job will run no more (success or final failure). */
+  onDone?: (outcome: 'success' | 'failure') => void;
+}
+
+/** What became of an attempt that threw. */
+export type FailureKind = 'retry' | 'failure' | 'not-a-failure';
+
+/**
+ * Runs job attempts with the spec's job metrics and logs: each attempt in its
+ * own trace context (the enqueuing request's trace ID when the job carries
+ * one), `jobs_duration_seconds` per attempt, `jobs_retried_total` for attempts
+ * that failed and will be retried, `jobs_completed_total` once per job (success
+ * or final failure), and JSON lines for start, success and failure.
+ * Independent of any queue library: the BullMQ glue and `@InstrumentJob` use it.
+ */
+export class JobInstrumentation {
+  private static active: JobInstrumentation | undefined;
+
+  private readonly enqueued: CounterFamily<'queue' | 'method' | 'org'>;
+  private readonly completed: CounterFamily<'queue' | 'method' | 'org' | 'status'>;
+  private readonly retried: CounterFamily<'queue' | 'method'>;
+  private readonly duration: HistogramFamily<'queue' | 'method'>;
+
+  constructor(
+    private readonly registry: MetricsRegistry,
+    readonly trace: TraceContext,
+    private readonly log: Pino,
+    private readonly fallbackOrg: string,
+  ) {
+    this.enqueued = registry.counter(CATALOG.jobsEnqueuedTotal);
+    this.completed = registry.counter(CATALOG.jobsCompletedTotal);
+    this.retried = registry.counter(CATALOG.jobsRetriedTotal);
+    this.duration = registry.histogram(CATALOG.jobsDurationSeconds);
+  }
+
+  /**
+   * The instrumentation of the application that started last and is still
+   * running: what `@InstrumentJob` and library patches use, as decorators
+   * cannot be injected.
+   */
+  static current(): JobInstrumentation | undefined {
+    return JobInstrumentation.active;
+  }
+
+  activate(): void {
+    JobInstrumentation.active = this;
+  }
+
+  deactivate(): void {
+    if (JobInstrumentation.active === this) JobInstrumentation.active = undefined;
+  }
+
+  /** Counts one job enqueued. */
+  recordEnqueue(queue: string, method: string, org: string | undefined): void {
+    this.safely(() => this.enqueued.inc({ queue, method, org: org ?? this.fallbackOrg }));
+  }
+
+  /** The organization of the current request or job, if any. */
+  currentOrganization(): string | undefined {
+    return this.trace.organization;
+  }
+
+  /**
+   * Runs one attempt of a job. `classify` tells what a thrown error means
+   * (default: retried while attempts remain). Returns what `fn` returns, sync
+   * or async, and rethrows what it throws.
+   */
+  run<T>(attempt: JobAttempt, fn: () => T, classify?: (err: unknown) => FailureKind): T {
+    return this.trace.run(
+      () => {
+        const start = performance.now();
+        this.started(attempt);
+        let result: T;
+        try {
+          result = fn();
+        } catch (err) {
+          this.failed(attempt, err, start, classify);
+          throw err;
+        }
+        if (isThenable(result)) {
+          return result.then(
+            (value) => {
+              this.succeeded(attempt, start);
+              return value;
+            },
+            (err: unknown) => {
+              this.failed(attempt, err, start, classify);
+              throw err;
+            },
+          ) as T;
+        }
+        this.succeeded(attempt, start);
+        return result;
+      },
+      {
+        traceId: attempt.traceId,
+        organization: attempt.org,
+        fields: {
+          queue: attempt.queue,
+          job_id: attempt.jobId,
+          job_name: attempt.jobName,
+          processor: attempt.processor,
+        },
+      },
+    );
+  }
+
+  private started(a: JobAttempt): void {
+    this.safely(() =>
+      this.log.info(
+        { method: a.method, attempt: a.attempt, attempts: a.attempts },
+        `job started: ${a.queue} ${a.method}`,
+      ),
+    );
+  }
+
+  private succeeded(a: JobAttempt, start: number): void {
+    this.safely(() => {
+      const seconds = (performance.now() - start) / 1000;
+      this.duration.observe({ queue: a.queue, method: a.method }, seconds);
+      this.completed.inc({
+        queue: a.queue,
+        method: a.method,
+        org: a.org ?? this.fallbackOrg,
+        status: 'success',
+      });
+      this.log.info(
+        { method: a.method, attempt: a.attempt, attempts: a.attempts, duration_ms: round(seconds) },
+        `job completed: ${a.queue} ${a.method}`,
+      );
+      this.emit(a, 'success');
+    });
+  }
+
+  private failed(
+    a: JobAttempt,
+    err: unknown,
+    start: number,
+    classify?: (err: unknown) => FailureKind,
+  ): void {
+    this.safely(() => {
+      const kind = classify ? classify(err) : a.attempt < a.attempts ? 'retry' : 'failure';
+      if (kind === 'not-a-failure') return;
+      const seconds = (performance.now() - start) / 1000;
+      this.duration.observe({ queue: a.queue, method: a.method }, seconds);
+      const fields = {
+        method: a.method,
+        attempt: a.attempt,
+        attempts: a.attempts,
+        duration_ms: round(seconds),
+        will_retry: kind === 'retry',
+        err,
+      };
+      if (kind === 'retry') {
+        this.retried.inc({ queue: a.queue, method: a.method });
+        this.log.warn(
+          fields,
+          `job attempt ${a.attempt}/${a.attempts} failed, will retry: ${a.queue} ${a.method}`,
+        );
+        return;
+      }
+      this.completed.inc({
+        queue: a.queue,
+        method: a.method,
+        org: a.org ?? this.fallbackOrg,
+        status: 'failure',
+      });
+      this.log.error(fields, `job failed: ${a.queue} ${a.method}`);
+      this.emit(a, 'failure');
+    });
+  }
+
+  private emit(a: JobAttempt, outcome: 'success' | 'failure'): void {
+    a.onDone?.(outcome);
+  }
+
+  /** Instrumentation never breaks the job: its own errors are counted and dropped. */
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      try {
+        this.registry.countInternalError('jobs');
+      } catch {
+        // nothing left to do
+      }
+    }
+  }
+}
+
+function isThenable<T>(v: T): v is T & PromiseLike<Awaited<T>> {
+  return (
+    v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function'
+  );
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1e6) / 1e3;
+}
