@@ -101,9 +101,14 @@ export async function runHttpOverhead(
   const servers: Server[] = [];
   try {
     let port = 41000 + Math.floor(Math.random() * 1000);
-    for (const adapter of ['express', 'fastify'] as const) {
+    const only = process.env.BENCH_VARIANTS?.split(',');
+    const adapters = (process.env.BENCH_ADAPTERS?.split(',') ?? ['express', 'fastify']) as (
+      'express' | 'fastify'
+    )[];
+    for (const adapter of adapters) {
       for (const variant of VARIANTS) {
         if (variant === 'express-prom-bundle' && adapter === 'fastify') continue;
+        if (only && variant !== 'bare' && !only.includes(variant)) continue;
         servers.push(await startServer(adapter, variant, port++, dir, o.serverCore));
       }
     }
@@ -125,7 +130,7 @@ export async function runHttpOverhead(
       m.set(k, [...(m.get(k) ?? []), v]);
     for (let round = 0; round < o.rounds; round++) {
       for (const workload of Object.keys(WORKLOADS) as (keyof typeof WORKLOADS)[]) {
-        for (const adapter of ['express', 'fastify'] as const) {
+        for (const adapter of adapters) {
           const group = servers.filter((s) => s.adapter === adapter);
           const order = group.map((_, i) => group[(i + round) % group.length]!);
           const measured = new Map<Variant, number>();

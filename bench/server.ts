@@ -18,6 +18,7 @@ import {
   PrometheusModule,
 } from '@willsoto/nestjs-prometheus';
 import promBundle from 'express-prom-bundle';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger as PinoNestLogger, LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import type { Counter, Histogram } from 'prom-client';
@@ -32,6 +33,7 @@ import { ObservabilityModule } from '../src/index.js';
 
 export const VARIANTS = [
   'bare',
+  'als-only',
   'noop-interceptor',
   'obs-metrics',
   'obs-metrics-trace',
@@ -160,6 +162,30 @@ function moduleFor(variant: Variant, logFile: string): DynamicModule {
   return { module: BenchModule };
 }
 
+/**
+ * Reference variant: nothing but an AsyncLocalStorage entered per request.
+ * On Node 20 that alone enables async hooks for every promise, the floor
+ * cost of any per-request context (trace IDs in logs included).
+ */
+function enterAlsPerRequest(app: INestApplication, adapterKind: string): void {
+  const als = new AsyncLocalStorage<object>();
+  const instance = app.getHttpAdapter().getInstance() as {
+    use?: (fn: (req: unknown, res: unknown, next: () => void) => void) => void;
+    addHook?: (name: string, fn: (req: unknown, reply: unknown, done: () => void) => void) => void;
+  };
+  if (adapterKind === 'fastify') {
+    instance.addHook!('onRequest', (_req, _reply, done) => {
+      als.enterWith({});
+      done();
+    });
+  } else {
+    instance.use!((_req, _res, next) => {
+      als.enterWith({});
+      next();
+    });
+  }
+}
+
 /** Builds (but does not start) the app of one variant. */
 export async function createBenchApp(
   variant: Variant,
@@ -176,6 +202,7 @@ export async function createBenchApp(
     app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true }));
   }
   if (variant === 'willsoto-interceptor-pino') app.useLogger(app.get(PinoNestLogger));
+  if (variant === 'als-only') enterAlsPerRequest(app, adapterKind);
   return app;
 }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ObservabilityModule } from '../src/index.js';
 import { DemoAuthGuard, MiscController, OrgsController } from './demo.controller.js';
+import { JobsModule } from './jobs.js';
 
 @Module({
   imports: [
@@ -9,6 +10,7 @@ import { DemoAuthGuard, MiscController, OrgsController } from './demo.controller
       site: process.env.DEMO_SITE ?? 'demo.localhost',
       logging: { level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info' },
     }),
+    JobsModule,
   ],
   controllers: [OrgsController, MiscController],
   providers: [DemoAuthGuard],

@@ -31,6 +31,9 @@ export function startTraffic(port: number): () => void {
       headers: Math.random() < 0.5 ? { authorization: 'Bearer demo' } : {},
     }),
     () => ({ method: 'GET', path: '/flaky' }),
+    () => ({ method: 'POST', path: `/orgs/${pick(orgs)}/reports` }),
+    () => ({ method: 'POST', path: `/orgs/${pick(orgs)}/alerts` }),
+    () => ({ method: 'POST', path: `/orgs/${pick(orgs)}/imports` }),
     () => ({ method: 'GET', path: `/no-such-page-${Math.floor(Math.random() * 100)}` }),
   ];
   const timer = setInterval(() => {

@@ -51,6 +51,7 @@ export { StructuredLogger } from './logging/structured-logger.js';
 export type { LogFields } from './logging/structured-logger.js';
 export { ObservabilityLogger } from './logging/observability-logger.js';
 export { HttpInstrumentation, CLIENT_CLOSED_REQUEST } from './http/http-instrumentation.js';
+export type { RawRouteHandler } from './http/http-instrumentation.js';
 
 export { JobInstrumentation } from './jobs/job-instrumentation.js';
 export type { JobAttempt, FailureKind } from './jobs/job-instrumentation.js';

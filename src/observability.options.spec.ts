@@ -18,6 +18,7 @@ describe('resolveOptions', () => {
       ignorePaths: [],
     });
     expect(o.trace).toEqual({
+      enabled: true,
       header: 'x-trace-id',
       acceptTraceparent: true,
       maxLength: 64,

@@ -24,6 +24,9 @@ import { OrgJobCounts } from './org-job-counts.js';
 export const BULLMQ_OBSERVABILITY_OPTIONS = Symbol('nestjs-observability:bullmq-options');
 
 /** Errors BullMQ uses for control flow: the attempt did not fail. */
+/** What shutdown closes: workers, queues and flow producers. */
+type Closable = Pick<Worker, 'close' | 'disconnect'>;
+
 const NOT_FAILURES = new Set([
   'DelayedError',
   'WaitingChildrenError',
@@ -54,7 +57,9 @@ export class BullMqInstrumentation
   private readonly workers = new Set<Worker>();
   private readonly queues = new Map<string, Queue>();
   private readonly ownQueues: Queue[] = [];
+  private readonly flowProducers = new Set<FlowProducer>();
   private readonly processorNames = new WeakMap<Worker, string>();
+  private readonly watched = new WeakSet<object>();
   private readonly orgCounts: OrgJobCounts;
   private removeCollector: (() => void) | undefined;
 
@@ -135,6 +140,31 @@ export class BullMqInstrumentation
 
   workerStarted(worker: Worker): void {
     this.workers.add(worker);
+    this.watchErrors(worker, `worker:${worker.name}`);
+  }
+
+  /**
+   * An 'error' event nobody listens to crashes the process, and BullMQ emits
+   * one for every failed reconnect while Redis is down. Listen, count, and
+   * log at most once per 30 s per source.
+   */
+  private watchErrors(
+    emitter: { on(e: 'error', l: (err: Error) => void): unknown },
+    source: string,
+  ): void {
+    if (this.watched.has(emitter)) return;
+    this.watched.add(emitter);
+    let last = 0;
+    emitter.on('error', (err: Error) => {
+      this.registry.countInternalError('bullmq:redis');
+      const now = Date.now();
+      if (now - last < 30_000) return;
+      last = now;
+      this.log.warn(
+        { err, source },
+        `nestjs-observability: BullMQ ${source}: ${err?.message ?? err}`,
+      );
+    });
   }
 
   runJob<T>(worker: Worker, job: Job, attempt: () => Promise<T>): Promise<T> {
@@ -180,8 +210,13 @@ export class BullMqInstrumentation
       if (instance instanceof Queue) {
         this.queues.set(instance.name, instance);
         claimBullMqObject(instance, this);
+        this.watchErrors(instance, `queue:${instance.name}`);
       }
-      if (instance instanceof FlowProducer) claimBullMqObject(instance, this);
+      if (instance instanceof FlowProducer) {
+        claimBullMqObject(instance, this);
+        this.flowProducers.add(instance);
+        this.watchErrors(instance, 'flow-producer');
+      }
       const worker = (instance as { worker?: unknown } | null)?.worker;
       if (
         worker !== undefined &&
@@ -213,19 +248,27 @@ export class BullMqInstrumentation
 
   /**
    * Closes workers and queues before @nestjs/bullmq does, with a time limit:
-   * a worker blocked on an unreachable Redis would otherwise hang shutdown.
-   * Past the limit, connections are dropped, which ends their pending calls.
+   * a worker or queue waiting for an unreachable Redis never finishes
+   * closing (BullMQ waits for a connection that ioredis keeps retrying), and
+   * Nest would wait for it forever. Past the limit their connections are
+   * dropped and their `close()` answers at once, so the rest of shutdown runs
+   * and the process can exit.
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.removeCollector?.();
-    const closables = [...this.workers, ...this.queues.values()];
-    const closing = Promise.allSettled(closables.map((c) => c.close()));
+    const closables: Closable[] = [...this.workers, ...this.queues.values(), ...this.flowProducers];
+    const pending = new Set<Closable>(closables);
+    const closing = Promise.allSettled(
+      closables.map((c) => c.close().finally(() => pending.delete(c))),
+    );
     if (await settlesWithin(closing, this.options.shutdownTimeoutMs)) return;
     this.log.warn(
-      `nestjs-observability: BullMQ workers or queues did not close within ${this.options.shutdownTimeoutMs} ms (Redis unreachable?); disconnecting them`,
+      `nestjs-observability: ${[...pending].map((c) => `${c.constructor.name}:${(c as { name?: string }).name}`).join(', ')} did not close within ${this.options.shutdownTimeoutMs} ms (Redis unreachable?); dropping their connections`,
     );
-    await Promise.allSettled(closables.map((c) => c.disconnect()));
-    await settlesWithin(closing, 1000);
+    for (const c of closables) {
+      forceEnd(c);
+      if (pending.has(c)) (c as { close: () => Promise<void> }).close = () => Promise.resolve();
+    }
   }
 
   onApplicationShutdown(): void {
@@ -235,6 +278,48 @@ export class BullMqInstrumentation
   private internalError(component: string, err: unknown): void {
     this.registry.countInternalError(component);
     this.log.debug({ err, component }, 'nestjs-observability: BullMQ instrumentation error');
+  }
+}
+
+interface RawClient {
+  status?: string;
+  disconnect?: () => void;
+  emit?: (event: string) => boolean;
+}
+
+/**
+ * Ends the Redis connections of a BullMQ object for good. Dropping them is not
+ * enough when ioredis is between reconnect attempts: it then never reports
+ * 'end', so BullMQ's "connection ready" promise, which @nestjs/bullmq awaits
+ * at shutdown, never settles. Emitting 'end' makes it settle (rejected).
+ * Reaches into BullMQ's connection objects; only used on this failure path.
+ */
+function forceEnd(c: unknown): void {
+  // A worker whose close() is stuck never reaches the end of its cleanup:
+  // stop its own timers (lock renewal, stalled-job checks, delay waits), or
+  // they keep the process alive after shutdown.
+  const w = c as {
+    lockManager?: { close?: () => unknown };
+    stalledCheckStopper?: () => void;
+    abortDelayController?: { abort?: () => void };
+  };
+  try {
+    w.abortDelayController?.abort?.();
+    void w.lockManager?.close?.();
+    w.stalledCheckStopper?.();
+  } catch {
+    // best effort
+  }
+  const backend = (c as { getBackend?: () => Record<string, unknown> }).getBackend?.();
+  for (const conn of [backend?.connection, backend?.blockingConnection]) {
+    const client = (conn as { _client?: RawClient } | undefined)?._client;
+    if (!client) continue;
+    try {
+      client.disconnect?.();
+      client.emit?.('end');
+    } catch {
+      // already gone
+    }
   }
 }
 

@@ -43,15 +43,14 @@ export function installExpress(app: ExpressLike, http: HttpInstrumentation): voi
     // was meant for. Only on that rare path; a 404 had none.
     return ctx.res.statusCode === 404 ? undefined : routeFor(router?.stack, req);
   });
-  const metricsPath = http.metricsPath;
-  const endpoint = http.metrics;
 
   const first: Handler = (req, res, next) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    if (path === metricsPath && endpoint !== undefined) {
-      void endpoint.handle(req, res);
+    const raw = http.rawRoute(path);
+    if (raw !== undefined) {
+      raw(req, res);
       return;
     }
     const ctx = http.begin(req, res, req, shared, path);

@@ -27,17 +27,16 @@ export function installFastify(app: FastifyLike, http: HttpInstrumentation): voi
   const shared = http.shared(
     (ctx: HttpRequestContext) => (ctx.raw as FastifyRequestLike).routeOptions?.url,
   );
-  const metricsPath = http.metricsPath;
-  const endpoint = http.metrics;
 
   const first: OnRequest = (request, reply, done) => {
     const req = request.raw;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    if (path === metricsPath && endpoint !== undefined) {
+    const raw = http.rawRoute(path);
+    if (raw !== undefined) {
       reply.hijack();
-      void endpoint.handle(req, reply.raw);
+      raw(req, reply.raw);
       return;
     }
     const ctx = http.begin(req, reply.raw, request, shared, path);

@@ -26,6 +26,9 @@ const KNOWN_METHODS = new Set(METHODS);
 const MAX_LOGGED_PATH = 512;
 const ERROR_LOG_INTERVAL_MS = 60_000;
 
+/** Answers a request on raw Node objects (see `addRawRoute`). */
+export type RawRouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
 /** The series one route's requests touch, resolved once and reused. */
 interface RouteSeries {
   duration: HistogramSeries;
@@ -44,6 +47,7 @@ interface RouteSeries {
 export class HttpInstrumentation {
   private readonly routes = new Map<string, RouteSeries>();
   private readonly lastErrorLog = new Map<string, number>();
+  private readonly rawRoutes = new Map<string, RawRouteHandler>();
   private readonly active = new Map<string, GaugeSeries>();
   private readonly ignoredExact: Set<string>;
   private readonly ignoredPatterns: RegExp[];
@@ -63,7 +67,7 @@ export class HttpInstrumentation {
     private readonly trace: TraceContext,
     private readonly log: Pino,
     /** Serves the scrape when the metrics share the app's port. */
-    readonly metrics: MetricsEndpoint | undefined,
+    metrics: MetricsEndpoint | undefined,
     /** Writes access lines; undefined when they are off. */
     private readonly access: AccessLog | undefined,
   ) {
@@ -76,14 +80,26 @@ export class HttpInstrumentation {
     );
     this.ignoredPatterns = options.http.ignorePaths.filter((p): p is RegExp => p instanceof RegExp);
     this.traceHeader = options.trace.header;
+    if (metrics !== undefined) {
+      this.addRawRoute(options.metrics.path, (req, res) => void metrics.handle(req, res));
+    }
     this.traceEnabled = options.trace.enabled;
     this.exemplars = options.metrics.exemplars && this.traceEnabled;
     this.echoTrace = this.traceEnabled && options.trace.responseHeader;
   }
 
-  /** The path the metrics endpoint answers on this port, if any. */
-  get metricsPath(): string | undefined {
-    return this.metrics !== undefined ? this.options.metrics.path : undefined;
+  /**
+   * Answers a path from the first hook, before any framework layer (global
+   * prefix, guards, interceptors, body parsing), and never counts it as
+   * traffic: `/metrics`, health endpoints.
+   */
+  addRawRoute(path: string, handler: RawRouteHandler): void {
+    this.rawRoutes.set(path, handler);
+  }
+
+  /** The raw handler for a path, if one is registered. */
+  rawRoute(path: string): RawRouteHandler | undefined {
+    return this.rawRoutes.size === 0 ? undefined : this.rawRoutes.get(path);
   }
 
   /** Paths that are neither counted nor logged (they still get a trace context). */

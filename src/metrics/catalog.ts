@@ -89,7 +89,7 @@ export const CATALOG = {
   }),
   jobsCompletedTotal: counter({
     name: 'jobs_completed_total',
-    help: 'Job attempts completed, by outcome (success/failure)',
+    help: 'Jobs finished, by outcome: success, or failure after their last attempt',
     group: 'jobs',
     labelNames: ['queue', 'method', 'org', 'status'],
     boundedLabels: ['status'],

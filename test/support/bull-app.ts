@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
-import { Body, Controller, Injectable, Module, Post, SetMetadata } from '@nestjs/common';
+import { Body, Controller, Get, Injectable, Module, Post, SetMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { BullModule, InjectFlowProducer, InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
@@ -56,6 +56,11 @@ class EnqueueController {
     @InjectQueue('default') private readonly queue: Queue,
     @InjectFlowProducer('flows') private readonly flows: FlowProducer,
   ) {}
+
+  @Get('ping')
+  ping() {
+    return 'pong';
+  }
 
   @Post('enqueue')
   async enqueue(@Body() body: { name?: string; organization?: string }) {

@@ -1,0 +1,102 @@
+import { BullModule, InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Controller, Module, Param, Post } from '@nestjs/common';
+import type { Job, Queue } from 'bullmq';
+import { BullMqObservabilityModule } from '../src/bullmq/index.js';
+import { StructuredLogger } from '../src/index.js';
+
+/** REDIS_URL (default redis://127.0.0.1:6379) as BullMQ connection options. */
+export function redisConnection(): { host: string; port: number; password?: string; db?: number } {
+  const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  return {
+    host: url.hostname || '127.0.0.1',
+    port: Number(url.port || 6379),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+@Processor('critical')
+export class AlertsProcessor extends WorkerHost {
+  constructor(private readonly log: StructuredLogger) {
+    super();
+  }
+  async process(job: Job<{ organization: string; message: string }>): Promise<void> {
+    this.log.info('alert sent', { docname: job.data.message });
+    await sleep(5);
+  }
+}
+
+@Processor('default')
+export class ReportsProcessor extends WorkerHost {
+  constructor(private readonly log: StructuredLogger) {
+    super();
+  }
+  /** Fails about a quarter of the attempts; BullMQ retries it (attempts: 3). */
+  async process(job: Job<{ organization: string }>): Promise<{ rows: number }> {
+    await sleep(20 + Math.random() * 80);
+    if (Math.random() < 0.25) throw new Error('report source timed out');
+    const rows = Math.floor(Math.random() * 500);
+    this.log.info('report built', { doctype: 'Report', docname: String(job.id), rows });
+    return { rows };
+  }
+}
+
+@Processor('bulk', { concurrency: 2 })
+export class ImportsProcessor extends WorkerHost {
+  async process(): Promise<void> {
+    await sleep(200 + Math.random() * 300);
+  }
+}
+
+@Controller('orgs/:orgId')
+export class JobsController {
+  constructor(
+    @InjectQueue('critical') private readonly critical: Queue,
+    @InjectQueue('default') private readonly reports: Queue,
+    @InjectQueue('bulk') private readonly imports: Queue,
+  ) {}
+
+  @Post('alerts')
+  async alert(@Param('orgId') organization: string) {
+    const job = await this.critical.add('send-alert', {
+      organization,
+      message: 'disk almost full',
+    });
+    return { queued: job.id };
+  }
+
+  @Post('reports')
+  async report(@Param('orgId') organization: string) {
+    const job = await this.reports.add(
+      'build-report',
+      { organization },
+      { attempts: 3, backoff: { type: 'fixed', delay: 200 } },
+    );
+    return { queued: job.id };
+  }
+
+  @Post('imports')
+  async import(@Param('orgId') organization: string) {
+    const jobs = await this.imports.addBulk(
+      Array.from({ length: 5 }, (_, i) => ({
+        name: 'import-rows',
+        data: { organization, chunk: i },
+      })),
+    );
+    return { queued: jobs.map((j) => j.id) };
+  }
+}
+
+/** Queues critical, default and bulk with their processors, on Redis at REDIS_URL. */
+@Module({
+  imports: [
+    BullModule.forRoot({ connection: redisConnection(), prefix: 'demo' }),
+    BullModule.registerQueue({ name: 'critical' }, { name: 'default' }, { name: 'bulk' }),
+    BullMqObservabilityModule.forRoot(),
+  ],
+  controllers: [JobsController],
+  providers: [AlertsProcessor, ReportsProcessor, ImportsProcessor],
+})
+export class JobsModule {}
