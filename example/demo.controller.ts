@@ -11,7 +11,10 @@ import {
   UnauthorizedException,
   UseGuards,
 } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
 import { StructuredLogger, TraceContext } from '../src/index.js';
+import { Item } from './database.js';
 
 /** A toy bearer-token guard: `Authorization: Bearer demo` is "ada@example.com". */
 @Injectable()
@@ -27,47 +30,38 @@ export class DemoAuthGuard implements CanActivate {
   }
 }
 
-interface Item {
-  id: number;
-  name: string;
-}
-
 @Controller('orgs/:orgId')
 export class OrgsController {
-  private readonly items = new Map<string, Item[]>();
-
   constructor(
+    @InjectRepository(Item) private readonly items: Repository<Item>,
     private readonly log: StructuredLogger,
     private readonly trace: TraceContext,
   ) {}
 
   @Get('items')
-  list(@Param('orgId') orgId: string): Item[] {
-    return this.items.get(orgId) ?? [];
+  list(@Param('orgId') org: string): Promise<Item[]> {
+    return this.items.find({ where: { org }, order: { id: 'DESC' }, take: 20 });
   }
 
   @Get('items/:id')
-  one(@Param('orgId') orgId: string, @Param('id', ParseIntPipe) id: number): Item {
-    const item = (this.items.get(orgId) ?? []).find((i) => i.id === id);
+  async one(@Param('orgId') org: string, @Param('id', ParseIntPipe) id: number): Promise<Item> {
+    const item = await this.items.findOneBy({ org, id });
     if (!item) throw new NotFoundException(`item ${id} not found`);
     return item;
   }
 
   @Post('items')
-  create(@Param('orgId') orgId: string, @Body() body: { name?: string }): Item {
-    this.trace.setOrganization(orgId);
-    const list = this.items.get(orgId) ?? [];
-    const item = { id: list.length + 1, name: String(body?.name ?? 'unnamed') };
-    list.push(item);
-    this.items.set(orgId, list);
+  async create(@Param('orgId') org: string, @Body() body: { name?: string }): Promise<Item> {
+    this.trace.setOrganization(org);
+    const item = await this.items.save(this.items.create({ org, name: String(body?.name ?? 'unnamed') }));
     this.log.info('item created', { doctype: 'Item', docname: String(item.id) });
     return item;
   }
 
   @Get('report')
   @UseGuards(DemoAuthGuard)
-  report(@Param('orgId') orgId: string) {
-    return { orgId, user: this.trace.user, items: (this.items.get(orgId) ?? []).length };
+  async report(@Param('orgId') org: string) {
+    return { org, user: this.trace.user, items: await this.items.countBy({ org }) };
   }
 }
 

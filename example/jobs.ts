@@ -2,7 +2,10 @@ import { BullModule, InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Controller, Module, Param, Post } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { BullMqObservabilityModule } from '../src/bullmq/index.js';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
 import { StructuredLogger } from '../src/index.js';
+import { DatabaseModule, Report } from './database.js';
 
 /** REDIS_URL (default redis://127.0.0.1:6379) as BullMQ connection options. */
 export function redisConnection(): { host: string; port: number; password?: string; db?: number } {
@@ -30,7 +33,10 @@ export class AlertsProcessor extends WorkerHost {
 
 @Processor('default')
 export class ReportsProcessor extends WorkerHost {
-  constructor(private readonly log: StructuredLogger) {
+  constructor(
+    private readonly log: StructuredLogger,
+    @InjectRepository(Report) private readonly reports: Repository<Report>,
+  ) {
     super();
   }
   /** Fails about a quarter of the attempts; BullMQ retries it (attempts: 3). */
@@ -38,7 +44,8 @@ export class ReportsProcessor extends WorkerHost {
     await sleep(20 + Math.random() * 80);
     if (Math.random() < 0.25) throw new Error('report source timed out');
     const rows = Math.floor(Math.random() * 500);
-    this.log.info('report built', { doctype: 'Report', docname: String(job.id), rows });
+    const report = await this.reports.save(this.reports.create({ org: job.data.organization, rows }));
+    this.log.info('report built', { doctype: 'Report', docname: String(report.id), rows });
     return { rows };
   }
 }
@@ -92,6 +99,7 @@ export class JobsController {
 /** Queues critical, default and bulk with their processors, on Redis at REDIS_URL. */
 @Module({
   imports: [
+    DatabaseModule,
     BullModule.forRoot({ connection: redisConnection(), prefix: 'demo' }),
     BullModule.registerQueue({ name: 'critical' }, { name: 'default' }, { name: 'bulk' }),
     BullMqObservabilityModule.forRoot(),

@@ -31,6 +31,7 @@ export function startTraffic(port: number): () => void {
       headers: Math.random() < 0.5 ? { authorization: 'Bearer demo' } : {},
     }),
     () => ({ method: 'GET', path: '/flaky' }),
+    () => ({ method: 'GET', path: `/orgs/${pick(orgs)}/stats` }),
     () => ({ method: 'POST', path: `/orgs/${pick(orgs)}/reports` }),
     () => ({ method: 'POST', path: `/orgs/${pick(orgs)}/alerts` }),
     () => ({ method: 'POST', path: `/orgs/${pick(orgs)}/imports` }),

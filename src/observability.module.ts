@@ -254,7 +254,8 @@ export class ObservabilityModule
     return a && typeof a === 'object' ? { port: a.port, address: a.address } : undefined;
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async onApplicationShutdown(signal?: string): Promise<void> {
+    this.log.info({ signal }, `application shut down${signal ? ` (${signal})` : ''}`);
     this.jobs.deactivate();
     const server = this.metricsServer;
     this.metricsServer = undefined;

@@ -1,0 +1,77 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually, rawRequest } from './support/http-client.js';
+import { parseExposition, sumOf } from './support/prom-text.js';
+import { freePort } from './support/prometheus.js';
+import { promtoolCheckMetrics } from './support/promtool.js';
+import { requireRedis } from './support/redis.js';
+
+const root = join(__dirname, '..');
+
+// The README's `npm run demo`, as a user runs it: built, started, scraped, stopped with SIGTERM.
+describe('the demo app', () => {
+  let proc: ChildProcess;
+  let url: string;
+  let out = '';
+  const dir = mkdtempSync(join(tmpdir(), 'nestobs-demo-'));
+
+  beforeAll(async () => {
+    await requireRedis();
+    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.demo.json'], { cwd: root });
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    proc = spawn(process.execPath, ['.demo/example/main.js'], {
+      cwd: root,
+      env: { ...process.env, PORT: String(port), DEMO_TRAFFIC: '1', DEMO_SQLITE: join(dir, 'demo.sqlite') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    await eventually(async () => (await rawRequest(`${url}/health`).catch(() => ({ status: 0 }))).status === 200, 30000);
+  }, 120000);
+
+  afterAll(() => {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports database, redis and workers healthy', async () => {
+    const body = JSON.parse((await rawRequest(`${url}/health`)).body);
+    expect(body.status).toBe('healthy');
+    expect(Object.keys(body.checks).sort()).toEqual(['database', 'redis', 'workers']);
+  });
+
+  it('fills HTTP, job and database metrics from its traffic generator, and passes promtool', async () => {
+    let text = '';
+    await eventually(async () => {
+      text = (await rawRequest(`${url}/metrics`)).body;
+      const s = parseExposition(text);
+      return (
+        sumOf(s, 'http_requests_total') > 10 &&
+        sumOf(s, 'jobs_completed_total') > 0 &&
+        sumOf(s, 'jobs_enqueued_total') > 0 &&
+        sumOf(s, 'db_queries_total') > 0 &&
+        s.some((x) => x.name === 'queue_depth') &&
+        s.some((x) => x.name === 'db_connections_pool_size')
+      );
+    }, 30000);
+    expect(promtoolCheckMetrics(text)).toEqual({ status: 0, output: '' });
+  }, 40000);
+
+  it('writes only JSON lines to stdout, and exits cleanly on SIGTERM within a few seconds', async () => {
+    const start = Date.now();
+    const exited = new Promise<[number | null, string | null]>((r) => proc.once('exit', (code, signal) => r([code, signal])));
+    proc.kill('SIGTERM');
+    const [code, signal] = await exited;
+    expect(Date.now() - start).toBeLessThan(5000);
+    // Nest runs its shutdown hooks, then re-raises the signal it handled.
+    expect(code === 0 || signal === 'SIGTERM').toBe(true);
+    const lines = out.split('\n').filter((l) => l.trim() !== '');
+    expect(lines.length).toBeGreaterThan(10);
+    for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+    // the shutdown hooks ran, and the buffered log lines were flushed
+    expect(JSON.parse(lines[lines.length - 1]!)).toMatchObject({ message: 'application shut down (SIGTERM)', signal: 'SIGTERM' });
+  }, 20000);
+});
