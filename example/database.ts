@@ -1,7 +1,14 @@
 import { Controller, Get, Injectable, Module, Param } from '@nestjs/common';
 import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
 import type { OnApplicationBootstrap } from '@nestjs/common';
-import { Column, CreateDateColumn, DataSource, Entity, PrimaryGeneratedColumn, Repository } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  DataSource,
+  Entity,
+  PrimaryGeneratedColumn,
+  Repository,
+} from 'typeorm';
 import { TypeOrmObservabilityModule } from '../src/typeorm/index.js';
 
 @Entity('organization')
@@ -32,7 +39,12 @@ function dataSourceOptions() {
   const url = process.env.DATABASE_URL;
   return url
     ? ({ type: 'postgres', url, entities: ENTITIES, synchronize: true } as const)
-    : ({ type: 'better-sqlite3', database: process.env.DEMO_SQLITE ?? 'demo.sqlite', entities: ENTITIES, synchronize: true } as const);
+    : ({
+        type: 'better-sqlite3',
+        database: process.env.DEMO_SQLITE ?? 'demo.sqlite',
+        entities: ENTITIES,
+        synchronize: true,
+      } as const);
 }
 
 @Injectable()
@@ -61,7 +73,9 @@ export class StatsController {
   private slowQuery(): Promise<unknown> {
     return this.ds.options.type === 'postgres'
       ? this.ds.query('SELECT pg_sleep(0.4)')
-      : this.ds.query('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 400000) SELECT count(*) FROM c');
+      : this.ds.query(
+          'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 400000) SELECT count(*) FROM c',
+        );
   }
 }
 

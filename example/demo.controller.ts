@@ -53,7 +53,9 @@ export class OrgsController {
   @Post('items')
   async create(@Param('orgId') org: string, @Body() body: { name?: string }): Promise<Item> {
     this.trace.setOrganization(org);
-    const item = await this.items.save(this.items.create({ org, name: String(body?.name ?? 'unnamed') }));
+    const item = await this.items.save(
+      this.items.create({ org, name: String(body?.name ?? 'unnamed') }),
+    );
     this.log.info('item created', { doctype: 'Item', docname: String(item.id) });
     return item;
   }

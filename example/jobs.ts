@@ -44,7 +44,9 @@ export class ReportsProcessor extends WorkerHost {
     await sleep(20 + Math.random() * 80);
     if (Math.random() < 0.25) throw new Error('report source timed out');
     const rows = Math.floor(Math.random() * 500);
-    const report = await this.reports.save(this.reports.create({ org: job.data.organization, rows }));
+    const report = await this.reports.save(
+      this.reports.create({ org: job.data.organization, rows }),
+    );
     this.log.info('report built', { doctype: 'Report', docname: String(report.id), rows });
     return { rows };
   }

@@ -19,17 +19,29 @@ describe('the demo app', () => {
 
   beforeAll(async () => {
     await requireRedis();
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.demo.json'], { cwd: root });
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.demo.json'],
+      { cwd: root },
+    );
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     proc = spawn(process.execPath, ['.demo/example/main.js'], {
       cwd: root,
-      env: { ...process.env, PORT: String(port), DEMO_TRAFFIC: '1', DEMO_SQLITE: join(dir, 'demo.sqlite') },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        DEMO_TRAFFIC: '1',
+        DEMO_SQLITE: join(dir, 'demo.sqlite'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    await eventually(async () => (await rawRequest(`${url}/health`).catch(() => ({ status: 0 }))).status === 200, 30000);
+    await eventually(
+      async () => (await rawRequest(`${url}/health`).catch(() => ({ status: 0 }))).status === 200,
+      30000,
+    );
   }, 120000);
 
   afterAll(() => {
@@ -62,7 +74,9 @@ describe('the demo app', () => {
 
   it('writes only JSON lines to stdout, and exits cleanly on SIGTERM within a few seconds', async () => {
     const start = Date.now();
-    const exited = new Promise<[number | null, string | null]>((r) => proc.once('exit', (code, signal) => r([code, signal])));
+    const exited = new Promise<[number | null, string | null]>((r) =>
+      proc.once('exit', (code, signal) => r([code, signal])),
+    );
     proc.kill('SIGTERM');
     const [code, signal] = await exited;
     expect(Date.now() - start).toBeLessThan(5000);
@@ -72,6 +86,9 @@ describe('the demo app', () => {
     expect(lines.length).toBeGreaterThan(10);
     for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
     // the shutdown hooks ran, and the buffered log lines were flushed
-    expect(JSON.parse(lines[lines.length - 1]!)).toMatchObject({ message: 'application shut down (SIGTERM)', signal: 'SIGTERM' });
+    expect(JSON.parse(lines[lines.length - 1]!)).toMatchObject({
+      message: 'application shut down (SIGTERM)',
+      signal: 'SIGTERM',
+    });
   }, 20000);
 });

@@ -256,6 +256,7 @@ export class BullMqInstrumentation
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.removeCollector?.();
+    await settlesWithin(this.orgCounts.flush(), this.options.shutdownTimeoutMs);
     const closables: Closable[] = [...this.workers, ...this.queues.values(), ...this.flowProducers];
     const pending = new Set<Closable>(closables);
     const closing = Promise.allSettled(

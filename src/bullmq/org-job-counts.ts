@@ -1,21 +1,30 @@
 import type { QueueBase } from 'bullmq';
 
 interface RedisLike {
-  hincrby(key: string, field: string, by: number): Promise<unknown>;
   eval(script: string, keys: number, ...args: string[]): Promise<unknown>;
   hlen(key: string): Promise<number>;
   hgetall(key: string): Promise<Record<string, string>>;
   hscan(key: string, cursor: string, ...args: (string | number)[]): Promise<[string, string[]]>;
 }
 
-// Decrement and drop the field at zero, atomically; never below zero (a job
-// enqueued by an uninstrumented producer was never counted up).
-const DECREMENT = `
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if not v then return 0 end
-v = tonumber(v) - 1
-if v <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], v) end
-return v`;
+// Applies (org, delta) pairs atomically; a field that reaches zero is
+// dropped, and never goes below zero (a job enqueued by an uninstrumented
+// producer was never counted up).
+const APPLY = `
+for i = 1, #ARGV, 2 do
+  local org = ARGV[i]
+  local v = tonumber(redis.call('HGET', KEYS[1], org) or '0') + tonumber(ARGV[i + 1])
+  if v <= 0 then redis.call('HDEL', KEYS[1], org) else redis.call('HSET', KEYS[1], org, v) end
+end
+return 0`;
+
+/** Decrements wait this long to be sent together (increments go out on the next turn). */
+const DECREMENT_BATCH_MS = 50;
+
+interface Pending {
+  queue: QueueBase;
+  deltas: Map<string, number>;
+}
 
 /** Past this many organizations with pending jobs in one queue, the rest are summed under the overflow value. */
 export const MAX_ORGS_READ = 2000;
@@ -27,6 +36,11 @@ export const MAX_ORGS_READ = 2000;
  * so all report the same values, and read with one bounded call per scrape.
  */
 export class OrgJobCounts {
+  private readonly pending = new Map<string, Pending>();
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private inFlight: Promise<void> = Promise.resolve();
+
   constructor(
     readonly enabled: boolean,
     private readonly onError: (err: unknown) => void,
@@ -43,16 +57,55 @@ export class OrgJobCounts {
     return backend?.client;
   }
 
+  /**
+   * +1 for a job added. Changes are buffered and sent as one script call per
+   * queue: increments on the next event-loop turn (an `addBulk` is one call),
+   * decrements within 50 ms (completions of many jobs are one call), so the
+   * counts cost one Redis round trip per batch, not per job.
+   */
   increment(queue: QueueBase, _name: string, org: string): void {
-    if (!this.enabled) return;
-    const c = this.client(queue);
-    if (c) c.then((r) => r.hincrby(OrgJobCounts.key(queue), org, 1)).catch(this.onError);
+    this.add(queue, org, 1);
+    this.immediate ??= setImmediate(() => void this.flush());
   }
 
+  /** -1 for a job that finished for good. */
   decrement(queue: QueueBase, _name: string, org: string): void {
+    this.add(queue, org, -1);
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => void this.flush(), DECREMENT_BATCH_MS);
+      this.timer.unref();
+    }
+  }
+
+  private add(queue: QueueBase, org: string, delta: number): void {
     if (!this.enabled) return;
-    const c = this.client(queue);
-    if (c) c.then((r) => r.eval(DECREMENT, 1, OrgJobCounts.key(queue), org)).catch(this.onError);
+    const key = OrgJobCounts.key(queue);
+    let p = this.pending.get(key);
+    if (p === undefined) this.pending.set(key, (p = { queue, deltas: new Map() }));
+    p.deltas.set(org, (p.deltas.get(org) ?? 0) + delta);
+  }
+
+  /** Sends every buffered change (also called on shutdown). */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    const batch = [...this.pending.entries()];
+    this.pending.clear();
+    const sends = batch.map(async ([key, p]) => {
+      const args: string[] = [];
+      for (const [org, d] of p.deltas) if (d !== 0) args.push(org, String(d));
+      const c = this.client(p.queue);
+      if (args.length === 0 || !c) return;
+      try {
+        await (await c).eval(APPLY, 1, key, ...args);
+      } catch (err) {
+        this.onError(err);
+      }
+    });
+    this.inFlight = Promise.all(sends).then(() => undefined);
+    return this.inFlight;
   }
 
   /** Counts by organization; past MAX_ORGS_READ organizations, a partial read (see `complete`). */

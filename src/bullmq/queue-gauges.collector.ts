@@ -35,6 +35,9 @@ export class QueueGauges implements ScrapeCollector {
 
   async collect(): Promise<void> {
     const queues = this.queues();
+    // This process's buffered organization counts go out first, so a scrape
+    // right after an enqueue already includes it.
+    await this.orgCounts.flush();
     const [counts, orgs] = await Promise.all([
       Promise.all(queues.map((q) => q.getJobCounts(...DEPTH_STATES, 'failed'))),
       Promise.all(queues.map((q) => this.orgCounts.read(q))),
