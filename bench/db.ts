@@ -18,6 +18,22 @@ export interface DbRow {
   ratio: number;
 }
 
+async function pgAdmin(sql: string): Promise<void> {
+  const admin = new DataSource({
+    type: 'postgres',
+    host: '127.0.0.1',
+    port: 5432,
+    username: 'postgres',
+    database: 'test',
+  });
+  await admin.initialize();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.destroy();
+  }
+}
+
 async function open(kind: 'sqlite' | 'postgres', schema: string): Promise<DataSource> {
   const ds = new DataSource(
     kind === 'sqlite'
@@ -33,18 +49,7 @@ async function open(kind: 'sqlite' | 'postgres', schema: string): Promise<DataSo
           synchronize: true,
         },
   );
-  if (kind === 'postgres') {
-    const admin = new DataSource({
-      type: 'postgres',
-      host: '127.0.0.1',
-      port: 5432,
-      username: 'postgres',
-      database: 'test',
-    });
-    await admin.initialize();
-    await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await admin.destroy();
-  }
+  if (kind === 'postgres') await pgAdmin(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   await ds.initialize();
   await ds
     .getRepository(BenchItem)
@@ -104,18 +109,9 @@ export async function runDbBench(rounds: number, log: (s: string) => void): Prom
     await plain.destroy();
     await instrumented.destroy();
     if (kind === 'postgres') {
-      const admin = new DataSource({
-        type: 'postgres',
-        host: '127.0.0.1',
-        port: 5432,
-        username: 'postgres',
-        database: 'test',
-      });
-      await admin.initialize();
-      await admin.query(
+      await pgAdmin(
         `DROP SCHEMA IF EXISTS "${schema}_a" CASCADE; DROP SCHEMA IF EXISTS "${schema}_b" CASCADE`,
       );
-      await admin.destroy();
     }
   }
   return rows;

@@ -90,6 +90,27 @@ describe('health endpoints (real PostgreSQL and Redis)', () => {
     }
   });
 
+  it('a database that hangs (connections open, no answers): 503 naming database within the timeout', async () => {
+    const proxy = new TcpProxy(await freePort(), PG.port);
+    await proxy.start();
+    const timeoutMs = 700;
+    const t = await startHealthApp({ pgPort: proxy.port, health: { timeoutMs } });
+    try {
+      expect((await health(t)).status).toBe(200);
+      proxy.freeze();
+      const h = await health(t);
+      expect(h.status).toBe(503);
+      expect(h.body.checks.database).toMatchObject({
+        status: 'unhealthy',
+        error: `timeout of ${timeoutMs}ms exceeded`,
+      });
+      expect(h.ms).toBeLessThan(timeoutMs + 500);
+    } finally {
+      await proxy.stop();
+      await t.close();
+    }
+  }, 30000);
+
   it('Redis stopped: 503 naming redis, within the timeout', async () => {
     const redis = await OwnRedis.create();
     await redis.start();

@@ -137,35 +137,29 @@ function patch(): Installed {
     };
   };
 
-  replace(
-    FlowProducer.prototype,
-    'add',
-    (orig) =>
-      async function add(this: FlowProducer, flow: FlowJob, opts?: unknown) {
-        const h = hooksFor(this);
-        if (!h || !flow) return orig.call(this, flow as never, opts as never);
-        const after: [FlowJob, string | undefined][] = [];
-        const result = await orig.call(this, walkFlow(h, flow, after) as never, opts as never);
-        const prefix = (this as unknown as { opts?: { prefix?: string } }).opts?.prefix;
-        for (const [node, org] of after) h.afterFlowNode(node, org, prefix);
-        return result;
-      },
-  );
-
-  replace(
-    FlowProducer.prototype,
-    'addBulk',
-    (orig) =>
-      async function addBulk(this: FlowProducer, flows: FlowJob[]) {
-        const h = hooksFor(this);
-        if (!h || !Array.isArray(flows)) return orig.call(this, flows as never);
-        const after: [FlowJob, string | undefined][] = [];
-        const result = await orig.call(this, flows.map((f) => walkFlow(h, f, after)) as never);
-        const prefix = (this as unknown as { opts?: { prefix?: string } }).opts?.prefix;
-        for (const [node, org] of after) h.afterFlowNode(node, org, prefix);
-        return result;
-      },
-  );
+  // add(flow, opts) and addBulk(flows): both walk every node of every flow.
+  const patchFlows = (key: 'add' | 'addBulk', many: boolean) =>
+    replace(
+      FlowProducer.prototype,
+      key,
+      (orig) =>
+        async function (this: FlowProducer, input: FlowJob | FlowJob[], opts?: unknown) {
+          const h = hooksFor(this);
+          if (!h || !input || (many && !Array.isArray(input))) {
+            return orig.call(this, input as never, opts as never);
+          }
+          const after: [FlowJob, string | undefined][] = [];
+          const walked = many
+            ? (input as FlowJob[]).map((f) => walkFlow(h, f, after))
+            : walkFlow(h, input as FlowJob, after);
+          const result = await orig.call(this, walked as never, opts as never);
+          const prefix = (this as unknown as { opts?: { prefix?: string } }).opts?.prefix;
+          for (const [node, org] of after) h.afterFlowNode(node, org, prefix);
+          return result;
+        },
+    );
+  patchFlows('add', false);
+  patchFlows('addBulk', true);
 
   // Every processed job goes through callProcessJob, whatever created the worker.
   replace(

@@ -143,6 +143,19 @@ describe('MetricsRegistry', () => {
     expect(errors.sort()).toEqual(['hangs', 'throws']);
   });
 
+  it('does not start a collector again while its last run still hangs', async () => {
+    const r = new MetricsRegistry({ collectorTimeoutMs: 20 });
+    let calls = 0;
+    r.addCollector({ name: 'stuck', collect: () => new Promise(() => void calls++) });
+    await r.collect();
+    await r.collect();
+    await r.collect();
+    expect(calls).toBe(1);
+    expect(
+      r.counter(CATALOG.collectorErrorsTotal).get({ collector: 'stuck', reason: 'hung' }),
+    ).toBe(2);
+  });
+
   it('shares one collector run between concurrent scrapes', async () => {
     const r = new MetricsRegistry();
     let runs = 0;

@@ -32,7 +32,13 @@ interface CollectorState {
   collector: ScrapeCollector;
   lastRun: number;
   inFlight?: Promise<void>;
+  /** A run that timed out and has not settled yet: no new run starts meanwhile. */
+  hung?: Promise<unknown>;
+  lastErrorLog: number;
 }
+
+/** Failures of one collector are logged at most this often (all are counted). */
+const COLLECTOR_ERROR_LOG_INTERVAL_MS = 60_000;
 
 export interface MetricsRegistryOptions {
   labels?: Partial<LabelLimits>;
@@ -155,7 +161,7 @@ export class MetricsRegistry {
   }
 
   addCollector(collector: ScrapeCollector): () => void {
-    this.collectors.set(collector.name, { collector, lastRun: 0 });
+    this.collectors.set(collector.name, { collector, lastRun: 0, lastErrorLog: -Infinity });
     return () => this.collectors.delete(collector.name);
   }
 
@@ -185,6 +191,20 @@ export class MetricsRegistry {
     const stale = this.gauge(CATALOG.collectorStale);
     const errors = this.counter(CATALOG.collectorErrorsTotal);
     const timeoutMs = collector.timeoutMs ?? this.collectorTimeoutMs;
+    const fail = (reason: 'timeout' | 'error' | 'hung', err: unknown) => {
+      errors.inc({ collector: collector.name, reason });
+      stale.set({ collector: collector.name }, 1);
+      const now = Date.now();
+      if (now - state.lastErrorLog < COLLECTOR_ERROR_LOG_INTERVAL_MS) return;
+      state.lastErrorLog = now;
+      this.onCollectorError(collector.name, err);
+    };
+    if (state.hung) {
+      // The last run still waits on its dependency (Redis down, say): do not
+      // pile another call on top of it.
+      fail('hung', new Error('previous run has not finished'));
+      return;
+    }
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -192,25 +212,23 @@ export class MetricsRegistry {
       timer.unref();
     });
     try {
-      const outcome = await Promise.race([
-        Promise.resolve()
-          .then(() => collector.collect(controller.signal))
-          .then(() => 'ok' as const),
-        timeout,
-      ]);
+      const run = Promise.resolve().then(() => collector.collect(controller.signal));
+      const outcome = await Promise.race([run.then(() => 'ok' as const), timeout]);
       if (outcome === 'timeout') {
         controller.abort();
-        errors.inc({ collector: collector.name, reason: 'timeout' });
-        stale.set({ collector: collector.name }, 1);
-        this.onCollectorError(collector.name, new Error(`timed out after ${timeoutMs} ms`));
+        const hung = run
+          .catch(() => undefined)
+          .finally(() => {
+            if (state.hung === hung) state.hung = undefined;
+          });
+        state.hung = hung;
+        fail('timeout', new Error(`timed out after ${timeoutMs} ms`));
         return;
       }
       state.lastRun = Date.now();
       stale.set({ collector: collector.name }, 0);
     } catch (err) {
-      errors.inc({ collector: collector.name, reason: 'error' });
-      stale.set({ collector: collector.name }, 1);
-      this.onCollectorError(collector.name, err);
+      fail('error', err);
     } finally {
       clearTimeout(timer);
     }

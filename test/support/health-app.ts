@@ -116,8 +116,25 @@ export class TcpProxy {
     private readonly target: number,
   ) {}
 
+  private frozen = false;
+
+  /** Keeps every connection open but stops forwarding: a database that hangs (locked, overloaded). */
+  freeze(): void {
+    this.frozen = true;
+    for (const s of this.sockets) {
+      s.unpipe();
+      s.pause();
+    }
+  }
+
   async start(): Promise<void> {
     const srv = createServer((client) => {
+      if (this.frozen) {
+        this.sockets.add(client);
+        client.on('close', () => this.sockets.delete(client));
+        client.on('error', () => undefined);
+        return;
+      }
       const upstream = createConnection(this.target, '127.0.0.1');
       for (const s of [client, upstream]) {
         this.sockets.add(s);

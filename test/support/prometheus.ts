@@ -92,39 +92,6 @@ export async function startPrometheus(
   return { url, dir, output, stop };
 }
 
-/** Starts a real Alertmanager on free loopback ports. */
-export async function startAlertmanager(config: string): Promise<RunningProcess> {
-  const bin = requireTool('prometheus-alertmanager');
-  const dir = mkdtempSync(join(tmpdir(), 'nestobs-am-'));
-  writeFileSync(join(dir, 'alertmanager.yml'), config);
-  const port = await freePort();
-  const cluster = await freePort();
-  let out = '';
-  const proc = spawn(
-    bin,
-    [
-      `--config.file=${join(dir, 'alertmanager.yml')}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      `--cluster.listen-address=127.0.0.1:${cluster}`,
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const output = () => out;
-  const stop = stopper(proc, dir);
-  try {
-    await waitReady(`${url}/-/ready`, proc, output);
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  return { url, dir, output, stop };
-}
-
 /** Runs an instant PromQL query; returns the result vector. */
 export async function promQuery(
   prom: RunningProcess,
