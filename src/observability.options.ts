@@ -25,7 +25,7 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Labels added to every exposed sample. */
   defaultLabels?: Record<string, string>;
-  /** Trace-ID exemplars on `http_request_duration_seconds` (OpenMetrics scrapes only). */
+  /** Trace-ID exemplars on the request latency histogram (OpenMetrics scrapes only). */
   exemplars?: boolean;
   /** Gzip the exposition when the scraper accepts it. */
   gzip?: boolean;

@@ -5,7 +5,7 @@ import type { ResolvedBullMqOptions } from './bullmq.options.js';
 import type { OrgJobCounts } from './org-job-counts.js';
 
 /**
- * Job states that count towards `queue_depth`: every job accepted and not yet
+ * Job states that count towards `CATALOG.queueDepth`: every job accepted and not yet
  * started (waiting — including while the queue is paused —, prioritized,
  * delayed, among them retries in backoff, and parents waiting for children).
  * Active, completed and failed jobs are not in the queue any more.
@@ -13,7 +13,7 @@ import type { OrgJobCounts } from './org-job-counts.js';
 export const DEPTH_STATES = ['wait', 'prioritized', 'delayed', 'waiting-children'] as const;
 
 /**
- * Reads `queue_depth`, `dlq_depth` and `org_jobs` from Redis at scrape time.
+ * Reads the queue depth, DLQ depth and per-organization gauges from Redis at scrape time.
  * Every value comes from Redis, not from this process, so every instance of
  * the app reports the same numbers; each read is O(1) in the number of jobs
  * (BullMQ keeps counted sets and lists), plus one bounded hash read per queue.

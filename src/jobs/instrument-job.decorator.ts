@@ -29,7 +29,7 @@ function organizationOf(args: unknown[]): string | undefined {
 
 /**
  * The spec's `@instrument_job(queue)`: times a job method and records
- * `jobs_completed_total`, `jobs_duration_seconds` and `jobs_retried_total`,
+ * `CATALOG.jobsCompletedTotal`, `.jobsDurationSeconds` and `.jobsRetriedTotal`,
  * with start/success/failure log lines in the job's own trace context.
  *
  * For job handlers outside `@nestjs/bullmq` processors (those are

@@ -31,8 +31,8 @@ export type FailureKind = 'retry' | 'failure' | 'not-a-failure';
 /**
  * Runs job attempts with the spec's job metrics and logs: each attempt in its
  * own trace context (the enqueuing request's trace ID when the job carries
- * one), `jobs_duration_seconds` per attempt, `jobs_retried_total` for attempts
- * that failed and will be retried, `jobs_completed_total` once per job (success
+ * one), a duration observation per attempt, a retry count for attempts
+ * that failed and will be retried, `CATALOG.jobsCompletedTotal` once per job (success
  * or final failure), and JSON lines for start, success and failure.
  * Independent of any queue library: the BullMQ glue and `@InstrumentJob` use it.
  */

@@ -31,7 +31,7 @@ const MAX_CACHED_TEXTS = 2000;
 /**
  * Times every query of one DataSource between `beforeQuery` and `afterQuery`
  * (failed queries too: TypeORM leaves `executionTime` undefined then) and
- * records `db_queries_total`, `db_query_duration_seconds` and, past the
+ * records `CATALOG.dbQueriesTotal`, `.dbQueryDurationSeconds` and, past the
  * threshold, `db_slow_queries_total` with one WARN line.
  */
 export class QueryMetricsSubscriber implements EntitySubscriberInterface {
