@@ -65,9 +65,4 @@ export class TraceContext {
     if (options.fields) ctx.assign(options.fields);
     return this.storage.run(ctx, fn);
   }
-
-  /** Runs `fn` inside an existing context object. */
-  runIn<T>(ctx: RequestContext, fn: () => T): T {
-    return this.storage.run(ctx, fn);
-  }
 }

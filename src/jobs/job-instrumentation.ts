@@ -78,11 +78,6 @@ export class JobInstrumentation {
     this.safely(() => this.enqueued.inc({ queue, method, org: org ?? this.fallbackOrg }));
   }
 
-  /** The organization of the current request or job, if any. */
-  currentOrganization(): string | undefined {
-    return this.trace.organization;
-  }
-
   /**
    * Runs one attempt of a job. `classify` tells what a thrown error means
    * (default: retried while attempts remain). Returns what `fn` returns, sync

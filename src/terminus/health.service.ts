@@ -122,11 +122,6 @@ export class ObservabilityHealth
       await new Promise((r) => setTimeout(r, this.options.drainDelayMs));
   }
 
-  /** True once shutdown has begun. */
-  get isShuttingDown(): boolean {
-    return this.shuttingDown;
-  }
-
   liveness(): HealthResponse {
     return { httpStatus: 200, body: { status: 'healthy' } };
   }
