@@ -1,10 +1,8 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { CATALOG, MetricsRegistry } from '../src/index.js';
-import { NEST_BULLMQ_PROCESSOR_METADATA } from '../src/bullmq/bullmq-instrumentation.js';
-import { Processor } from '@nestjs/bullmq';
 import type { BullApp } from './support/bull-app.js';
-import { DefaultProcessor, ReportService, startBullApp } from './support/bull-app.js';
+import { ReportService, startBullApp } from './support/bull-app.js';
 import { eventually, rawRequest } from './support/http-client.js';
 import { parseExposition, sumOf } from './support/prom-text.js';
 import { deletePrefix, requireRedis } from './support/redis.js';
@@ -196,15 +194,6 @@ describe('BullMQ jobs (real Redis)', () => {
     const failure = a.logs.where({ level: 'ERROR', error_type: 'RangeError' });
     expect(failure).toHaveLength(1);
     expect(failure[0]!.method).toBe('ReportService.build');
-  });
-
-  it('reads @Processor metadata with the key it expects', () => {
-    @Processor('x')
-    class P {}
-    expect(Reflect.getMetadata(NEST_BULLMQ_PROCESSOR_METADATA, P)).toEqual({ name: 'x' });
-    expect(Reflect.getMetadata(NEST_BULLMQ_PROCESSOR_METADATA, DefaultProcessor)).toEqual({
-      name: 'default',
-    });
   });
 });
 

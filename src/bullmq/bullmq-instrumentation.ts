@@ -34,9 +34,6 @@ const NOT_FAILURES = new Set([
   'RateLimitError',
 ]);
 
-/** `@Processor` metadata key of @nestjs/bullmq (checked by a test against the decorator). */
-export const NEST_BULLMQ_PROCESSOR_METADATA = 'bullmq:processor_metadata';
-
 function orgFromData(data: unknown): string | undefined {
   const org = (data as { organization?: unknown } | null | undefined)?.organization;
   return typeof org === 'string' && org !== '' ? org : undefined;
@@ -56,7 +53,6 @@ export class BullMqInstrumentation
   private readonly uninstall: () => void;
   private readonly workers = new Set<Worker>();
   private readonly queues = new Map<string, Queue>();
-  private readonly ownQueues: Queue[] = [];
   private readonly flowProducers = new Set<FlowProducer>();
   private readonly processorNames = new WeakMap<Worker, string>();
   private readonly watched = new WeakSet<object>();
@@ -101,7 +97,7 @@ export class BullMqInstrumentation
 
   afterAdd(queue: Queue, name: string, org: string | undefined): void {
     this.jobs.recordEnqueue(queue.name, name, org);
-    this.orgCounts.increment(queue, queue.name, org ?? this.core.organization.fallback);
+    this.orgCounts.increment(queue, org ?? this.core.organization.fallback);
   }
 
   beforeFlowNode(node: FlowJob): PreparedAdd {
@@ -118,7 +114,7 @@ export class BullMqInstrumentation
     this.jobs.recordEnqueue(node.queueName, node.name, org);
     const queue = this.queues.get(node.queueName);
     if (queue && (node.prefix ?? prefix ?? 'bull') === (queue.opts.prefix ?? 'bull')) {
-      this.orgCounts.increment(queue, node.queueName, org ?? this.core.organization.fallback);
+      this.orgCounts.increment(queue, org ?? this.core.organization.fallback);
     }
   }
 
@@ -182,8 +178,7 @@ export class BullMqInstrumentation
         processor: this.processorNames.get(worker),
         attempt: (job.attemptsMade ?? 0) + 1,
         attempts,
-        onDone: () =>
-          this.orgCounts.decrement(worker, worker.name, org ?? this.core.organization.fallback),
+        onDone: () => this.orgCounts.decrement(worker, org ?? this.core.organization.fallback),
       },
       attempt,
       (err) => this.classify(worker, job, err),
@@ -238,7 +233,6 @@ export class BullMqInstrumentation
         prefix: connectionFrom.opts.prefix,
       });
       q.on('error', () => undefined);
-      this.ownQueues.push(q);
       this.queues.set(name, q);
     }
     this.removeCollector = this.registry.addCollector(

@@ -39,7 +39,6 @@ export class OrgJobCounts {
   private readonly pending = new Map<string, Pending>();
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
-  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(
     readonly enabled: boolean,
@@ -63,13 +62,13 @@ export class OrgJobCounts {
    * decrements within 50 ms (completions of many jobs are one call), so the
    * counts cost one Redis round trip per batch, not per job.
    */
-  increment(queue: QueueBase, _name: string, org: string): void {
+  increment(queue: QueueBase, org: string): void {
     this.add(queue, org, 1);
     this.immediate ??= setImmediate(() => void this.flush());
   }
 
   /** -1 for a job that finished for good. */
-  decrement(queue: QueueBase, _name: string, org: string): void {
+  decrement(queue: QueueBase, org: string): void {
     this.add(queue, org, -1);
     if (this.timer === undefined) {
       this.timer = setTimeout(() => void this.flush(), DECREMENT_BATCH_MS);
@@ -104,8 +103,7 @@ export class OrgJobCounts {
         this.onError(err);
       }
     });
-    this.inFlight = Promise.all(sends).then(() => undefined);
-    return this.inFlight;
+    return Promise.all(sends).then(() => undefined);
   }
 
   /** Counts by organization; past MAX_ORGS_READ organizations, a partial read (see `complete`). */

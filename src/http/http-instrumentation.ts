@@ -109,11 +109,6 @@ export class HttpInstrumentation {
     return false;
   }
 
-  /** Adds paths to ignore after start-up (health endpoints register theirs). */
-  ignore(path: string): void {
-    this.ignoredExact.add(path);
-  }
-
   /** Builds the state shared by every request of one adapter. */
   shared(endpointOf: EndpointOf): HttpContextShared {
     return {
