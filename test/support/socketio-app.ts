@@ -1,0 +1,92 @@
+import type { INestApplication } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import {
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
+import { Redis } from 'ioredis';
+import type { Server, ServerOptions, Socket } from 'socket.io';
+import { StructuredLogger, TraceContext } from '../../src/index.js';
+import { SocketIoObservabilityModule } from '../../src/socketio/index.js';
+import { createAdapter } from '../../src/socketio/redis-adapter.js';
+import { REDIS_HOST, REDIS_PORT } from './redis.js';
+import { startTestApp, type TestApp } from './test-app.js';
+
+@WebSocketGateway({ cors: { origin: '*' } })
+export class RoomsGateway {
+  @WebSocketServer() server!: Server;
+
+  constructor(
+    private readonly log: StructuredLogger,
+    private readonly trace: TraceContext,
+  ) {}
+
+  @SubscribeMessage('join')
+  async join(@ConnectedSocket() socket: Socket, @MessageBody() room: string) {
+    await socket.join(room);
+    this.log.info('joined room', { room });
+    return { joined: room, trace: this.trace.traceId };
+  }
+
+  @SubscribeMessage('shout')
+  shout(@MessageBody() body: { room: string; text: string }) {
+    this.server.to(body.room).emit('news', body.text);
+    return 'sent';
+  }
+}
+
+/** Nest's documented Redis adapter setup, with the observed `createAdapter`. */
+class RedisIoAdapter extends IoAdapter {
+  constructor(
+    app: INestApplication,
+    private readonly adapter: ReturnType<typeof createAdapter> | undefined,
+  ) {
+    super(app);
+  }
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    const server = super.createIOServer(port, options) as Server;
+    if (this.adapter) server.adapter(this.adapter as never);
+    return server;
+  }
+}
+
+export interface SocketIoTestApp extends TestApp {
+  redis?: { pub: Redis; sub: Redis };
+}
+
+/** An app with one gateway, on the Redis adapter when `redis` is set (tests only). */
+export async function startSocketIoApp(opts: {
+  redis: boolean;
+  serverId: string;
+  key?: string;
+}): Promise<SocketIoTestApp> {
+  const pub = opts.redis ? new Redis({ host: REDIS_HOST, port: REDIS_PORT }) : undefined;
+  const sub = pub?.duplicate();
+  const t = await startTestApp('express', {
+    imports: [
+      SocketIoObservabilityModule.forRoot({ serverId: opts.serverId, latencyProbeIntervalMs: 100 }),
+    ],
+    providers: [RoomsGateway],
+    setup: (app) => {
+      app.useWebSocketAdapter(
+        new RedisIoAdapter(app, pub ? createAdapter(pub, sub, { key: opts.key }) : undefined),
+      );
+    },
+  }).catch((err: unknown) => {
+    pub?.disconnect();
+    sub?.disconnect();
+    throw err;
+  });
+  return {
+    ...t,
+    redis: pub && sub ? { pub, sub } : undefined,
+    close: async () => {
+      await t.close();
+      pub?.disconnect();
+      sub?.disconnect();
+    },
+  };
+}
