@@ -4,6 +4,9 @@ import { DemoAuthGuard, MiscController, OrgsController } from './demo.controller
 import { HealthObservabilityModule } from '../src/terminus/index.js';
 import { DatabaseModule } from './database.js';
 import { JobsModule } from './jobs.js';
+import { PartnerModule } from './partner.js';
+import { RealtimeModule } from './realtime.js';
+import { SyncModule } from './sync.js';
 
 @Module({
   imports: [
@@ -14,6 +17,9 @@ import { JobsModule } from './jobs.js';
     }),
     DatabaseModule,
     JobsModule,
+    PartnerModule,
+    SyncModule,
+    RealtimeModule,
     HealthObservabilityModule.forRoot(),
   ],
   controllers: [OrgsController, MiscController],

@@ -1,5 +1,6 @@
 import { BullModule, InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Controller, Module, Param, Post } from '@nestjs/common';
+import type { OnApplicationBootstrap } from '@nestjs/common';
+import { Controller, Injectable, Module, Param, Post } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { BullMqObservabilityModule } from '../src/bullmq/index.js';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -59,6 +60,21 @@ export class ImportsProcessor extends WorkerHost {
   }
 }
 
+/** Each organization's nightly digest, always scheduled an hour ahead: `org_jobs` is never empty. */
+@Injectable()
+export class DigestScheduler implements OnApplicationBootstrap {
+  constructor(@InjectQueue('bulk') private readonly bulk: Queue) {}
+  async onApplicationBootstrap(): Promise<void> {
+    const scheduled = await this.bulk.getJobs(['delayed']);
+    for (const organization of ['acme', 'globex', 'initech']) {
+      const has = scheduled.some(
+        (j) => j?.name === 'nightly-digest' && j.data?.organization === organization,
+      );
+      if (!has) await this.bulk.add('nightly-digest', { organization }, { delay: 3_600_000 });
+    }
+  }
+}
+
 @Controller('orgs/:orgId')
 export class JobsController {
   constructor(
@@ -107,6 +123,6 @@ export class JobsController {
     BullMqObservabilityModule.forRoot(),
   ],
   controllers: [JobsController],
-  providers: [AlertsProcessor, ReportsProcessor, ImportsProcessor],
+  providers: [AlertsProcessor, ReportsProcessor, ImportsProcessor, DigestScheduler],
 })
 export class JobsModule {}

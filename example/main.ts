@@ -2,25 +2,40 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { AppModule } from './app.module.js';
+import { startPartnerApi } from './partner-api.js';
 import { startTraffic } from './traffic.js';
 
 /**
  * The demo: `npm run demo`. Environment:
  * - PORT (default 3000)
- * - DEMO_TRAFFIC=1|0 (default 1): built-in traffic generator
+ * - DEMO_TRAFFIC=1|0 (default 1): built-in traffic generator (HTTP and Socket.IO clients)
  * - DEMO_ADAPTER=express|fastify (default express)
+ * - REDIS_URL (default redis://127.0.0.1:6379): BullMQ, the Socket.IO adapter, sync state
+ * - PARTNER_PORT (default: any free port): the fake partner API the demo calls
  */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
+  const partner = await startPartnerApi(Number(process.env.PARTNER_PORT ?? 0));
+  process.env.PARTNER_URL = partner.url;
+  // Imported only now: the integration module reads PARTNER_URL when it is defined.
+  const { AppModule } = await import('./app.module.js');
+  const { RedisIoAdapter } = await import('./realtime.js');
   const adapter =
     process.env.DEMO_ADAPTER === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
   const app = await NestFactory.create(AppModule, adapter, { bufferLogs: true });
+  app.useWebSocketAdapter(
+    new RedisIoAdapter(app, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
+  );
   app.enableShutdownHooks();
   await app.listen(port, '0.0.0.0');
   const stop = process.env.DEMO_TRAFFIC === '0' ? () => undefined : startTraffic(port);
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  const shutdown = () => {
+    stop();
+    partner.server.closeAllConnections();
+    partner.server.close();
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
 }
 
 void main();

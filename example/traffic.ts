@@ -1,9 +1,11 @@
 import { request } from 'node:http';
+import { io, type Socket } from 'socket.io-client';
 
 /**
  * A light built-in traffic generator (DEMO_TRAFFIC=1), so /metrics and the
  * logs show data right away. Sends to 127.0.0.1 only, about 4 requests a
- * second, and stops with the app.
+ * second, keeps three Socket.IO clients in their organizations' rooms with a
+ * broadcast every 2 s, and stops with the app.
  */
 export function startTraffic(port: number): () => void {
   const orgs = ['acme', 'globex', 'initech'];
@@ -36,6 +38,11 @@ export function startTraffic(port: number): () => void {
     () => ({ method: 'POST', path: `/orgs/${pick(orgs)}/alerts` }),
     () => ({ method: 'POST', path: `/orgs/${pick(orgs)}/imports` }),
     () => ({ method: 'GET', path: `/no-such-page-${Math.floor(Math.random() * 100)}` }),
+    () => ({
+      method: 'GET',
+      path: `/orgs/${pick(orgs)}/partner/customers/${1 + Math.floor(Math.random() * 500)}`,
+    }),
+    () => ({ method: 'POST', path: `/orgs/${pick(orgs)}/partner/invoices` }),
   ];
   const timer = setInterval(() => {
     const c = pick(calls)();
@@ -54,5 +61,22 @@ export function startTraffic(port: number): () => void {
     req.end(c.body);
   }, 250);
   timer.unref();
-  return () => clearInterval(timer);
+  const sockets: Socket[] = orgs.map((org) => {
+    const s = io(`http://127.0.0.1:${port}`, {
+      transports: ['websocket'],
+      auth: { organization: org },
+    });
+    s.on('connect', () => s.emit('join', org));
+    return s;
+  });
+  const broadcasts = setInterval(() => {
+    const from = pick(sockets);
+    from.emit('notify', { room: pick(orgs), event: pick(['notification', 'sync']), text: 'hello' });
+  }, 2000);
+  broadcasts.unref();
+  return () => {
+    clearInterval(timer);
+    clearInterval(broadcasts);
+    for (const s of sockets) s.disconnect();
+  };
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, rawRequest } from './support/http-client.js';
+import { CATALOG, SPEC_DEFINITIONS } from '../src/index.js';
 import { parseExposition, sumOf } from './support/prom-text.js';
 import { freePort } from './support/prometheus.js';
 import { promtoolCheckMetrics } from './support/promtool.js';
@@ -55,22 +56,27 @@ describe('the demo app', () => {
     expect(Object.keys(body.checks).sort()).toEqual(['database', 'redis', 'workers']);
   });
 
-  it('fills HTTP, job and database metrics from its traffic generator, and passes promtool', async () => {
+  it("has samples in every one of the specification's metric families within a minute, and passes promtool", async () => {
     let text = '';
+    let missing: string[] = [];
     await eventually(async () => {
       text = (await rawRequest(`${url}/metrics`)).body;
-      const s = parseExposition(text);
-      return (
-        sumOf(s, 'http_requests_total') > 10 &&
-        sumOf(s, 'jobs_completed_total') > 0 &&
-        sumOf(s, 'jobs_enqueued_total') > 0 &&
-        sumOf(s, 'db_queries_total') > 0 &&
-        s.some((x) => x.name === 'queue_depth') &&
-        s.some((x) => x.name === 'db_connections_pool_size')
+      const names = new Set(
+        parseExposition(text).map((s) => s.name.replace(/_(bucket|count|sum)$/, '')),
       );
-    }, 30000);
+      missing = SPEC_DEFINITIONS.map((d) => d.name).filter((n) => !names.has(n));
+      return missing.length === 0;
+    }, 60000).catch(() => undefined);
+    expect(missing).toEqual([]);
+    expect(SPEC_DEFINITIONS).toHaveLength(31);
+    const s = parseExposition(text);
+    expect(sumOf(s, 'http_requests_total')).toBeGreaterThan(10);
+    expect(
+      sumOf(s, CATALOG.integrationRequestsTotal.name, { integration: 'partner' }),
+    ).toBeGreaterThan(0);
+    expect(sumOf(s, CATALOG.socketioMessagesDeliveredTotal.name)).toBeGreaterThan(0);
     expect(promtoolCheckMetrics(text)).toEqual({ status: 0, output: '' });
-  }, 40000);
+  }, 70000);
 
   it('writes only JSON lines to stdout, and exits cleanly on SIGTERM within a few seconds', async () => {
     const start = Date.now();
