@@ -8,6 +8,8 @@ import { runCardinalityAttack } from './cardinality.js';
 import { runScrapeBench } from './scrape.js';
 import { runDbBench } from './db.js';
 import { runJobsBench } from './jobs.js';
+import { runOutboundBench } from './outbound.js';
+import { runSocketIoBench } from './socketio.js';
 import { tmpdir } from 'node:os';
 
 /**
@@ -82,7 +84,9 @@ async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 2);
   const warmupSeconds = Number(process.env.BENCH_WARMUP ?? 3);
   const rate = Number(process.env.BENCH_RATE ?? 1000);
-  const only = new Set((process.env.BENCH_ONLY ?? 'http,scrape,cardinality,db,jobs').split(','));
+  const only = new Set(
+    (process.env.BENCH_ONLY ?? 'http,scrape,cardinality,db,jobs,outbound,socketio').split(','),
+  );
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
   const sections: string[] = [
     `# Benchmark results`,
@@ -187,12 +191,50 @@ async function main(): Promise<void> {
     }
   }
 
+  if (only.has('outbound')) {
+    log('outbound call instrumentation overhead');
+    const rows = await runOutboundBench(Number(process.env.BENCH_OUTBOUND_ROUNDS ?? 5), log);
+    json.outbound = rows;
+    sections.push(
+      '',
+      '## Outbound calls',
+      '',
+      'CPU of the calling process per outbound call to a local partner API (in a child process), 2000 calls 10 at a time, inside a trace context, with and without the integration instrumentation (diagnostics-channel subscribers, endpoint template, trace headers, two metrics). Alternating batches; "×" is the median of per-round ratios.',
+      '',
+      '| client | plain (µs CPU/call) | instrumented (µs CPU/call) | × plain |',
+      '|---|---:|---:|---:|',
+      ...rows.map(
+        (r) =>
+          `| ${r.client} | ${fmt(r.plainUsPerCall)} | ${fmt(r.instrumentedUsPerCall)} | ${fmt(r.ratio, 3)} |`,
+      ),
+    );
+  }
+
+  if (only.has('socketio')) {
+    log('Socket.IO broadcast overhead');
+    const rows = await runSocketIoBench(Number(process.env.BENCH_SOCKETIO_ROUNDS ?? 5), log);
+    json.socketio = rows;
+    sections.push(
+      '',
+      '## Socket.IO broadcasts',
+      '',
+      'Server CPU per broadcast to a room of 20 clients (in-memory adapter, clients in a child process), 2000 broadcasts a batch, with and without the instrumentation (per-socket outgoing listener for `socketio_messages_delivered_total`, handler trace context). Alternating batches; "×" is the median of per-round ratios.',
+      '',
+      '| clients in room | plain (µs CPU/broadcast) | instrumented (µs CPU/broadcast) | × plain |',
+      '|---:|---:|---:|---:|',
+      ...rows.map(
+        (r) =>
+          `| ${r.clients} | ${fmt(r.plainUsPerBroadcast)} | ${fmt(r.instrumentedUsPerBroadcast)} | ${fmt(r.ratio, 3)} |`,
+      ),
+    );
+  }
+
   const md = sections.join('\n') + '\n';
   process.stdout.write('\n' + md);
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, 'latest.md'), md);
   writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
-  if (process.env.BENCH_README !== '0' && only.size >= 5) updateReadme(md);
+  if (process.env.BENCH_README !== '0' && only.size >= 7) updateReadme(md);
   log(`written to bench/results/latest.md and latest.json`);
 }
 
