@@ -67,9 +67,9 @@ function httpTable(rows: HttpRow[]): string {
   return lines.join('\n');
 }
 
-/** Puts the results between the README's bench markers (a full run only). */
+/** Puts the results between the bench markers of docs/benchmarks.md (a full run only). */
 function updateReadme(md: string): void {
-  const path = join(root, 'README.md');
+  const path = join(root, 'docs', 'benchmarks.md');
   const readme = readFileSync(path, 'utf8');
   const start = readme.indexOf('<!-- bench:start -->');
   const end = readme.indexOf('<!-- bench:end -->');
