@@ -19,6 +19,7 @@ import { HttpInstrumentation } from './http/http-instrumentation.js';
 import { AccessLog } from './logging/access-log.js';
 import type { OwnedDestination } from './logging/json-logger.js';
 import { createJsonLogger, openDestination } from './logging/json-logger.js';
+import { LoggedErrors } from './logging/logged-errors.js';
 import { ObservabilityLogger } from './logging/observability-logger.js';
 import { StructuredLogger } from './logging/structured-logger.js';
 import { MetricsEndpoint } from './metrics/metrics-endpoint.js';
@@ -57,15 +58,20 @@ const providers: Provider[] = [
     useFactory: (o: ResolvedOptions) => openDestination(o.logging),
     inject: [OBSERVABILITY_OPTIONS],
   },
+  { provide: LoggedErrors, useFactory: () => new LoggedErrors() },
   {
     provide: JSON_LOGGER,
-    useFactory: (o: ResolvedOptions, trace: TraceContext, dest: OwnedDestination) =>
-      createJsonLogger(o, trace, dest.stream),
-    inject: [OBSERVABILITY_OPTIONS, TraceContext, LOG_DESTINATION],
+    useFactory: (
+      o: ResolvedOptions,
+      trace: TraceContext,
+      dest: OwnedDestination,
+      errors: LoggedErrors,
+    ) => createJsonLogger(o, trace, dest.stream, errors),
+    inject: [OBSERVABILITY_OPTIONS, TraceContext, LOG_DESTINATION, LoggedErrors],
   },
   {
     provide: MetricsRegistry,
-    useFactory: (o: ResolvedOptions, log: Pino) => {
+    useFactory: (o: ResolvedOptions, log: Pino, errors: LoggedErrors) => {
       const registry = new MetricsRegistry({
         labels: o.labels,
         defaultLabels: o.metrics.defaultLabels,
@@ -83,9 +89,10 @@ const providers: Provider[] = [
         collectDefaultMetrics({ register: prom });
         registry.addPromRegistry(prom);
       }
+      errors.attach(registry);
       return registry;
     },
-    inject: [OBSERVABILITY_OPTIONS, JSON_LOGGER],
+    inject: [OBSERVABILITY_OPTIONS, JSON_LOGGER, LoggedErrors],
   },
   {
     provide: MetricsService,

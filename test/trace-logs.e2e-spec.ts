@@ -1,3 +1,5 @@
+import { CATALOG, MetricsService } from '../src/index.js';
+import { parseExposition, sumOf } from './support/prom-text.js';
 import { rawRequest } from './support/http-client.js';
 import type { TestApp } from './support/test-app.js';
 import { ADAPTERS, startTestApp } from './support/test-app.js';
@@ -84,6 +86,9 @@ describe.each(ADAPTERS)('trace context and JSON logs on %s', (adapter) => {
     expect(withStack[0]!.stack_trace).toMatch(/^TypeError: kaboom\n\s+at /);
     // plus exactly one access line for the request
     expect(t.logs.where({ trace_id: id, status: 500 })).toHaveLength(1);
+    // and the ERROR line is counted by its error_type (the Overview's "Top errors")
+    const samples = parseExposition(await t.app.get(MetricsService).scrape());
+    expect(sumOf(samples, CATALOG.loggedErrorsTotal.name, { error_type: 'TypeError' })).toBe(1);
   });
 
   it('emits the standard fields on every line', async () => {

@@ -5,6 +5,7 @@ import { NO_TRACE } from '../context/trace-context.js';
 import type { ResolvedOptions } from '../observability.options.js';
 import { errorFields } from './error-fields.js';
 import { isoNow } from './iso-time.js';
+import type { LoggedErrors } from './logged-errors.js';
 import { extraFieldMatcher, redact, scrubUrlCredentials } from './redact.js';
 
 /** pino level labels as the spec writes them. */
@@ -72,6 +73,7 @@ export function createJsonLogger(
   options: ResolvedOptions,
   context: TraceContext,
   destination: DestinationStream,
+  errors?: LoggedErrors,
 ): PinoLogger {
   const extra = extraFieldMatcher(options.logging.redact);
   const storage = context.storage;
@@ -107,7 +109,12 @@ export function createJsonLogger(
     },
     hooks: {
       // Messages can carry connection strings (driver errors): mask their passwords.
-      logMethod(args, method) {
+      logMethod(args, method, level) {
+        try {
+          errors?.observe(args, level);
+        } catch {
+          // counting must never cost a log line
+        }
         for (let i = 0; i < args.length; i++) {
           const a = args[i];
           if (typeof a === 'string' && a.includes('://')) args[i] = scrubUrlCredentials(a);

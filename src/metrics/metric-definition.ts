@@ -3,7 +3,7 @@ export type MetricType = 'counter' | 'gauge' | 'histogram';
 
 /** The subsystem a metric belongs to; drives dashboards, docs and which collector fills it. */
 export type MetricGroup =
-  'http' | 'jobs' | 'database' | 'integrations' | 'sync' | 'socketio' | 'self';
+  'http' | 'jobs' | 'database' | 'integrations' | 'sync' | 'socketio' | 'errors' | 'self';
 
 /**
  * One metric family: everything needed to create it, document it, alert on it
@@ -18,6 +18,8 @@ export interface MetricDefinition<L extends string = string> {
   readonly labelNames: readonly L[];
   /** Histogram upper bounds, ascending; `+Inf` is implicit. */
   readonly buckets?: readonly number[];
+  /** Not in the specification: why it was added (it is then not one of the spec's families). */
+  readonly beyondSpec?: string;
   /** The name the specification used, when Prometheus conventions forced another one. */
   readonly specName?: string;
   /**

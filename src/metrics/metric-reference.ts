@@ -12,6 +12,7 @@ const GROUP_TITLES: Record<MetricGroup, string> = {
   integrations: 'Integrations',
   sync: 'Sync layer',
   socketio: 'Socket.IO',
+  errors: 'Errors',
   self: 'The library itself',
 };
 
@@ -20,7 +21,11 @@ export function metricReferenceTable(): string {
   const rows = CATALOG_DEFINITIONS.map((d) => {
     const labels = d.labelNames.length ? d.labelNames.map((l) => `\`${l}\``).join(', ') : '—';
     const buckets = d.buckets ? d.buckets.join(', ') : '';
-    const name = d.specName ? `\`${d.name}\` (spec: \`${d.specName}\`)` : `\`${d.name}\``;
+    const name = d.specName
+      ? `\`${d.name}\` (spec: \`${d.specName}\`)`
+      : d.beyondSpec
+        ? `\`${d.name}\` (beyond the spec)`
+        : `\`${d.name}\``;
     return `| ${GROUP_TITLES[d.group]} | ${name} | ${d.type} | ${labels} | ${d.help.replace(/\|/g, '\\|')} | ${buckets} |`;
   });
   return [
