@@ -1,6 +1,14 @@
 import { BullModule, InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import type { OnApplicationBootstrap } from '@nestjs/common';
-import { Controller, Injectable, Module, Param, Post } from '@nestjs/common';
+import {
+  Controller,
+  Injectable,
+  Module,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+} from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { BullMqObservabilityModule } from '../src/bullmq/index.js';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -83,23 +91,28 @@ export class JobsController {
     @InjectQueue('bulk') private readonly imports: Queue,
   ) {}
 
+  /** `?count=N` enqueues N alerts at once (to drive the queue backlog alert). */
   @Post('alerts')
-  async alert(@Param('orgId') organization: string) {
-    const job = await this.critical.add('send-alert', {
-      organization,
-      message: 'disk almost full',
-    });
-    return { queued: job.id };
+  async alert(@Param('orgId') organization: string, @Query('count') count?: string) {
+    const jobs = await this.critical.addBulk(
+      Array.from({ length: boundedCount(count) }, () => ({
+        name: 'send-alert',
+        data: { organization, message: 'disk almost full' },
+      })),
+    );
+    return { queued: jobs.length };
   }
 
   @Post('reports')
-  async report(@Param('orgId') organization: string) {
-    const job = await this.reports.add(
-      'build-report',
-      { organization },
-      { attempts: 3, backoff: { type: 'fixed', delay: 200 } },
+  async report(@Param('orgId') organization: string, @Query('count') count?: string) {
+    const jobs = await this.reports.addBulk(
+      Array.from({ length: boundedCount(count) }, () => ({
+        name: 'build-report',
+        data: { organization },
+        opts: { attempts: 3, backoff: { type: 'fixed' as const, delay: 200 } },
+      })),
     );
-    return { queued: job.id };
+    return { queued: jobs.length };
   }
 
   @Post('imports')
@@ -114,15 +127,51 @@ export class JobsController {
   }
 }
 
+/** Pauses or resumes a queue: an operator's switch, and how the demo shows a backlog building up. */
+@Controller('admin/queues/:name')
+export class QueueAdminController {
+  constructor(
+    @InjectQueue('critical') private readonly critical: Queue,
+    @InjectQueue('default') private readonly reports: Queue,
+    @InjectQueue('bulk') private readonly imports: Queue,
+  ) {}
+
+  private queue(name: string): Queue {
+    const q = { critical: this.critical, default: this.reports, bulk: this.imports }[name];
+    if (!q) throw new NotFoundException(`no queue ${name}`);
+    return q;
+  }
+
+  @Post('pause')
+  async pause(@Param('name') name: string) {
+    await this.queue(name).pause();
+    return { paused: name };
+  }
+
+  @Post('resume')
+  async resume(@Param('name') name: string) {
+    await this.queue(name).resume();
+    return { resumed: name };
+  }
+}
+
+function boundedCount(count: string | undefined): number {
+  const n = Number(count ?? 1);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 5000) : 1;
+}
+
 /** Queues critical, default and bulk with their processors, on Redis at REDIS_URL. */
 @Module({
   imports: [
     DatabaseModule,
-    BullModule.forRoot({ connection: redisConnection(), prefix: 'demo' }),
+    BullModule.forRoot({
+      connection: redisConnection(),
+      prefix: process.env.DEMO_QUEUE_PREFIX ?? 'demo',
+    }),
     BullModule.registerQueue({ name: 'critical' }, { name: 'default' }, { name: 'bulk' }),
     BullMqObservabilityModule.forRoot(),
   ],
-  controllers: [JobsController],
+  controllers: [JobsController, QueueAdminController],
   providers: [AlertsProcessor, ReportsProcessor, ImportsProcessor, DigestScheduler],
 })
 export class JobsModule {}

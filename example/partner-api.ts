@@ -15,7 +15,8 @@ export async function startPartnerApi(port = 0): Promise<{ url: string; server: 
       }, delayMs);
     if (path === '/oauth/token') {
       // Short-lived tokens, so the expiry gauge visibly counts down in the demo.
-      return send(200, { access_token: `tok-${Date.now()}`, expires_in: 120 });
+      const ttl = Number(process.env.DEMO_TOKEN_TTL_SECONDS ?? 120);
+      return send(200, { access_token: `tok-${Date.now()}`, expires_in: ttl });
     }
     if (path.startsWith('/v1/customers/')) {
       return send(
