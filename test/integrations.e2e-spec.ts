@@ -279,6 +279,74 @@ describe('outbound integrations', () => {
   });
 });
 
+describe('outbound integrations: per-integration settings and breakers the app owns', () => {
+  it('counts 4xx as success when configured, skips trace headers when disabled, and reports a cockatiel breaker of the app', async () => {
+    const partner = new PartnerServer();
+    await partner.start();
+    const t = await startTestApp('express', {
+      imports: [
+        IntegrationsObservabilityModule.forRoot({
+          integrations: {
+            lenient: {
+              baseUrl: partner.url + '/v1',
+              clientErrorsAreSuccess: true,
+              propagateTrace: false,
+            },
+          },
+        }),
+      ],
+    });
+    try {
+      const trace = t.app.get(TraceContext);
+      const integrations = t.app.get(Integrations);
+      await trace.run(async () => {
+        expect((await integrations.fetch('lenient', '/missing')).status).toBe(404);
+        await (await fetch(partner.url + '/v1/fail')).text();
+      });
+      const s = parseExposition(await t.app.get(MetricsService).scrape());
+      const count = (status: string, endpoint: string) =>
+        sumOf(s, CATALOG.integrationRequestsTotal.name, {
+          integration: 'lenient',
+          status,
+          endpoint,
+        });
+      expect(count('success', 'GET /missing')).toBe(1);
+      expect(count('error', 'GET /fail')).toBe(1); // 5xx stays an error
+      expect(
+        partner.hits.every(
+          (h) => h.headers['x-trace-id'] === undefined && h.headers.traceparent === undefined,
+        ),
+      ).toBe(true);
+
+      const { circuitBreaker, ConsecutiveBreaker, handleAll } = await import('cockatiel');
+      const own = circuitBreaker(handleAll, {
+        halfOpenAfter: 60_000,
+        breaker: new ConsecutiveBreaker(1),
+      });
+      integrations.observeBreaker('own', own);
+      const state = async () =>
+        sumOf(
+          parseExposition(await t.app.get(MetricsService).scrape()),
+          CATALOG.integrationCircuitBreakerState.name,
+          {
+            integration: 'own',
+          },
+        );
+      expect(await state()).toBe(0);
+      await expect(
+        integrations.call('own', 'op', () => Promise.reject(new Error('down'))),
+      ).rejects.toThrow('down');
+      expect(await state()).toBe(2);
+      expect(t.logs.where({ message: 'circuit breaker opened', integration: 'own' })).toHaveLength(
+        1,
+      );
+    } finally {
+      await t.close();
+      await partner.stop();
+    }
+  });
+});
+
 describe('outbound integrations with a catch-all', () => {
   it('records calls to unnamed hosts under the catch-all name, host in the endpoint', async () => {
     const other = new PartnerServer();

@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { CATALOG_DEFINITIONS } from '../src/metrics/catalog.js';
@@ -17,6 +18,8 @@ import { requireTool } from './support/promtool.js';
 
 const root = join(__dirname, '..');
 const deploy = join(root, 'deploy');
+const out = mkdtempSync(join(tmpdir(), 'nestobs-generate-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -63,6 +66,50 @@ describe('generated deploy/ files', () => {
     for (const f of files)
       expect({ path: f.path, content: readFileSync(join(deploy, f.path), 'utf8') }).toEqual(f);
   });
+
+  it('the CLI (the package bin) writes the same files, and options change them', () => {
+    // The demo build compiles src too, inside the project (so node_modules resolve as for the bin).
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.demo.json'],
+      { cwd: root },
+    );
+    const cli = join(root, '.demo/src/ops/cli.js');
+    execFileSync(process.execPath, [cli, 'generate', '--out', join(out, 'default')]);
+    for (const f of filesUnder(deploy)) {
+      expect({ f, text: readFileSync(join(out, 'default', f), 'utf8') }).toEqual({
+        f,
+        text: readFileSync(join(deploy, f), 'utf8'),
+      });
+    }
+    writeFileSync(
+      join(out, 'config.json'),
+      JSON.stringify({ alerts: { syncLag: { threshold: 900, for: '20m' } } }),
+    );
+    execFileSync(process.execPath, [
+      cli,
+      'generate',
+      '--out',
+      join(out, 'custom'),
+      '--config',
+      join(out, 'config.json'),
+      '--selector',
+      'job="api"',
+      '--service',
+      'api',
+    ]);
+    const rules = readFileSync(join(out, 'custom', RULE_FILE), 'utf8');
+    expect(rules).toContain('min by (job, org) (sync_lag_seconds{job="api"}) > 900');
+    expect(rules).toContain('for: 20m');
+    expect(rules).toContain('name: api-alerts');
+    const bad = spawnSync(
+      process.execPath,
+      [cli, 'generate', '--out', join(out, 'bad'), '--window', 'soon'],
+      { encoding: 'utf8' },
+    );
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/invalid option "window"/);
+  }, 60_000);
 
   it('passes promtool check rules (lint fatal), promtool check config and amtool check-config', () => {
     expect(
