@@ -23,9 +23,7 @@ async function main(): Promise<void> {
   const adapter =
     process.env.DEMO_ADAPTER === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
   const app = await NestFactory.create(AppModule, adapter, { bufferLogs: true });
-  app.useWebSocketAdapter(
-    new RedisIoAdapter(app, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
-  );
+  app.useWebSocketAdapter(new RedisIoAdapter(app));
   app.enableShutdownHooks();
   await app.listen(port, '0.0.0.0');
   const stop = process.env.DEMO_TRAFFIC === '0' ? () => undefined : startTraffic(port);

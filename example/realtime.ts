@@ -1,6 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import { IoAdapter } from '@nestjs/platform-socket.io';
 import {
   ConnectedSocket,
   MessageBody,
@@ -9,10 +8,10 @@ import {
   WebSocketServer,
 } from '@nestjs/websockets';
 import { Redis } from 'ioredis';
-import type { Server, ServerOptions, Socket } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import { StructuredLogger } from '../src/index.js';
 import { SocketIoObservabilityModule } from '../src/socketio/index.js';
-import { createAdapter } from '../src/socketio/redis-adapter.js';
+import { ObservedRedisIoAdapter } from '../src/socketio/redis-adapter.js';
 
 /** Clients join their organization's room; `notify` broadcasts to a room. */
 @WebSocketGateway({ cors: { origin: '*' } })
@@ -36,21 +35,14 @@ export class RoomsGateway {
   }
 }
 
-/** Nest's documented Redis adapter, with the observed `createAdapter`. */
-export class RedisIoAdapter extends IoAdapter {
-  private readonly pub: Redis;
-  private readonly sub: Redis;
-
-  constructor(app: INestApplication, redisUrl: string) {
-    super(app);
-    this.pub = new Redis(redisUrl);
-    this.sub = this.pub.duplicate();
-  }
-
-  override createIOServer(port: number, options?: ServerOptions): Server {
-    const server = super.createIOServer(port, options) as Server;
-    server.adapter(createAdapter(this.pub, this.sub) as never);
-    return server;
+/** The observed Redis adapter, with connections the demo opens and closes itself. */
+export class RedisIoAdapter extends ObservedRedisIoAdapter {
+  constructor(
+    app: INestApplication,
+    private readonly pub = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
+    private readonly sub = pub.duplicate(),
+  ) {
+    super(app, pub, sub);
   }
 
   override async close(server: Server): Promise<void> {

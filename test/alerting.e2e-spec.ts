@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +5,7 @@ import { join } from 'node:path';
 import { startStack, type Stack } from '../example/stack.js';
 import { dashboardSpecs } from '../src/ops/dashboards/dashboard-specs.js';
 import { resolve } from '../src/ops/generate.js';
+import { buildDemo } from './support/demo-build.js';
 import { eventually, rawRequest } from './support/http-client.js';
 import { freePort } from './support/prometheus.js';
 import { deletePrefix, requireRedis } from './support/redis.js';
@@ -80,11 +80,7 @@ describe('alerts from the running demo, through real Prometheus and Alertmanager
 
   beforeAll(async () => {
     await requireRedis();
-    execFileSync(
-      process.execPath,
-      [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.demo.json'],
-      { cwd: root },
-    );
+    buildDemo();
     receiver = await startReceiver();
     const hook = (path: string) => ({ type: 'webhook' as const, url: `${receiver.url}/${path}` });
     startedAt = Date.now();

@@ -1,7 +1,8 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildDemo } from './support/demo-build.js';
 import { eventually, rawRequest } from './support/http-client.js';
 import { CATALOG, SPEC_DEFINITIONS } from '../src/index.js';
 import { parseExposition, sumOf } from './support/prom-text.js';
@@ -20,11 +21,7 @@ describe('the demo app', () => {
 
   beforeAll(async () => {
     await requireRedis();
-    execFileSync(
-      process.execPath,
-      [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.demo.json'],
-      { cwd: root },
-    );
+    buildDemo();
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     proc = spawn(process.execPath, ['.demo/example/main.js'], {

@@ -14,6 +14,7 @@ import {
   RULE_FILE,
 } from '../src/ops/generate.js';
 import { RECORDED } from '../src/ops/promql.js';
+import { buildDemo } from './support/demo-build.js';
 import { requireTool } from './support/promtool.js';
 
 const root = join(__dirname, '..');
@@ -69,11 +70,7 @@ describe('generated deploy/ files', () => {
 
   it('the CLI (the package bin) writes the same files, and options change them', () => {
     // The demo build compiles src too, inside the project (so node_modules resolve as for the bin).
-    execFileSync(
-      process.execPath,
-      [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.demo.json'],
-      { cwd: root },
-    );
+    buildDemo();
     const cli = join(root, '.demo/src/ops/cli.js');
     execFileSync(process.execPath, [cli, 'generate', '--out', join(out, 'default')]);
     for (const f of filesUnder(deploy)) {

@@ -1,10 +1,6 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import type { Logger as Pino } from 'pino';
-import { TraceContext } from '../context/trace-context.js';
-import { MetricsRegistry } from '../metrics/metrics-registry.js';
-import { JSON_LOGGER, OBSERVABILITY_OPTIONS } from '../observability.constants.js';
-import type { ResolvedOptions } from '../observability.options.js';
+import { coreDepsProvider } from '../core-deps.js';
 import type { IntegrationsObservabilityOptions } from './integrations.options.js';
 import { resolveIntegrationsOptions } from './integrations.options.js';
 import { Integrations } from './integrations.service.js';
@@ -28,25 +24,7 @@ export class IntegrationsObservabilityModule {
     return {
       module: IntegrationsObservabilityModule,
       global: true,
-      providers: [
-        {
-          provide: Integrations,
-          useFactory: (
-            core: ResolvedOptions,
-            registry: MetricsRegistry,
-            trace: TraceContext,
-            log: Pino,
-          ) =>
-            Integrations.create(resolved, {
-              registry,
-              trace,
-              log,
-              traceHeader: core.trace.header,
-              fallbackOrg: core.organization.fallback,
-            }),
-          inject: [OBSERVABILITY_OPTIONS, MetricsRegistry, TraceContext, JSON_LOGGER],
-        },
-      ],
+      providers: [coreDepsProvider(Integrations, (deps) => Integrations.create(resolved, deps))],
       exports: [Integrations],
     };
   }

@@ -1,8 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { OnApplicationShutdown } from '@nestjs/common';
-import type { Logger as Pino } from 'pino';
-import type { TraceContext } from '../context/trace-context.js';
-import type { MetricsRegistry } from '../metrics/metrics-registry.js';
+import type { CoreDeps } from '../core-deps.js';
 import { CATALOG } from '../metrics/catalog.js';
 import type { ObservableBreaker } from './breakers.js';
 import { createBreaker, isCockatiel, onBreakerChange, BreakerState } from './breakers.js';
@@ -14,17 +12,6 @@ import { IntegrationMatcher } from './integration-matcher.js';
 import type { ResolvedIntegration, ResolvedIntegrationsOptions } from './integrations.options.js';
 import type { ExplicitCallScope } from './outbound-channels.js';
 import { OutboundChannels } from './outbound-channels.js';
-
-/** What `Integrations` needs from the core module. */
-export interface IntegrationsDeps {
-  registry: MetricsRegistry;
-  trace: TraceContext;
-  log: Pino;
-  /** The core's trace header (`x-trace-id` by default). */
-  traceHeader: string;
-  /** `org` label value when no organization is known. */
-  fallbackOrg: string;
-}
 
 /** A response whose status means failure, passed through the breaker as a thrown value. */
 class FailedResult {
@@ -59,7 +46,7 @@ export class Integrations implements OnApplicationShutdown {
 
   private constructor(
     private readonly options: ResolvedIntegrationsOptions,
-    private readonly deps: IntegrationsDeps,
+    private readonly deps: CoreDeps,
   ) {
     this.matcher = new IntegrationMatcher(options.integrations, options.otherHosts);
     this.recorder = new CallRecorder(deps.registry, deps.trace, deps.log, options.logFailures);
@@ -81,10 +68,7 @@ export class Integrations implements OnApplicationShutdown {
   }
 
   /** Builds the breakers (loading cockatiel only when one is configured) and subscribes to the channels. */
-  static async create(
-    options: ResolvedIntegrationsOptions,
-    deps: IntegrationsDeps,
-  ): Promise<Integrations> {
+  static async create(options: ResolvedIntegrationsOptions, deps: CoreDeps): Promise<Integrations> {
     const self = new Integrations(options, deps);
     for (const i of options.integrations) {
       if (i.breaker === undefined) continue;

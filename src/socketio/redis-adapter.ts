@@ -1,4 +1,7 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
 import { RedisAdapter } from '@socket.io/redis-adapter';
+import type { Server, ServerOptions } from 'socket.io';
 import type { RedisAdapterOptions } from '@socket.io/redis-adapter';
 import type { BroadcastOptions } from 'socket.io-adapter';
 import { eventTypeOf, publishedCounterOf } from './published-counter.js';
@@ -54,4 +57,31 @@ export function createAdapter(
   return function observedAdapter(nsp: unknown) {
     return new ObservedRedisAdapter(nsp, pubClient, subClient, opts);
   };
+}
+
+/**
+ * Nest's documented Redis `IoAdapter`, on the observed adapter:
+ *
+ * ```ts
+ * const pub = new Redis(url);
+ * app.useWebSocketAdapter(new ObservedRedisIoAdapter(app, pub, pub.duplicate()));
+ * ```
+ *
+ * The clients stay yours (close them after `app.close()`).
+ */
+export class ObservedRedisIoAdapter extends IoAdapter {
+  constructor(
+    app: INestApplicationContext,
+    private readonly pubClient: unknown,
+    private readonly subClient: unknown,
+    private readonly options?: Partial<RedisAdapterOptions>,
+  ) {
+    super(app);
+  }
+
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    const server = super.createIOServer(port, options) as Server;
+    server.adapter(createAdapter(this.pubClient, this.subClient, this.options) as never);
+    return server;
+  }
 }

@@ -1,20 +1,11 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { Logger as Pino } from 'pino';
-import type { TraceContext } from '../context/trace-context.js';
+import type { CoreDeps } from '../core-deps.js';
 import { CATALOG } from '../metrics/catalog.js';
 import type { CounterFamily } from '../metrics/families.js';
-import type { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { LastSyncStore } from './last-sync-store.js';
 import { SyncGauges } from './sync-gauges.collector.js';
 import type { ResolvedSyncOptions } from './sync.options.js';
-
-export interface SyncDeps {
-  registry: MetricsRegistry;
-  trace: TraceContext;
-  log: Pino;
-  fallbackOrg: string;
-}
 
 const ERROR_LOG_INTERVAL_MS = 60_000;
 
@@ -37,7 +28,7 @@ export class SyncMetrics implements OnApplicationShutdown {
   private lastErrorLog = -Infinity;
 
   private constructor(
-    private readonly deps: SyncDeps,
+    private readonly deps: CoreDeps,
     options: ResolvedSyncOptions,
     private readonly redis: Redis | undefined,
     private readonly ownsRedis: boolean,
@@ -51,7 +42,7 @@ export class SyncMetrics implements OnApplicationShutdown {
   }
 
   /** Opens the Redis connection when a URL is configured (ioredis is loaded only then). */
-  static async create(options: ResolvedSyncOptions, deps: SyncDeps): Promise<SyncMetrics> {
+  static async create(options: ResolvedSyncOptions, deps: CoreDeps): Promise<SyncMetrics> {
     if (typeof options.redis !== 'string') {
       return new SyncMetrics(deps, options, options.redis, false);
     }

@@ -1,10 +1,6 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import type { Logger as Pino } from 'pino';
-import { TraceContext } from '../context/trace-context.js';
-import { MetricsRegistry } from '../metrics/metrics-registry.js';
-import { JSON_LOGGER, OBSERVABILITY_OPTIONS } from '../observability.constants.js';
-import type { ResolvedOptions } from '../observability.options.js';
+import { coreDepsProvider } from '../core-deps.js';
 import type { SyncObservabilityOptions } from './sync.options.js';
 import { resolveSyncOptions } from './sync.options.js';
 import { SyncMetrics } from './sync-metrics.service.js';
@@ -23,24 +19,7 @@ export class SyncObservabilityModule {
     return {
       module: SyncObservabilityModule,
       global: true,
-      providers: [
-        {
-          provide: SyncMetrics,
-          useFactory: (
-            core: ResolvedOptions,
-            registry: MetricsRegistry,
-            trace: TraceContext,
-            log: Pino,
-          ) =>
-            SyncMetrics.create(resolved, {
-              registry,
-              trace,
-              log,
-              fallbackOrg: core.organization.fallback,
-            }),
-          inject: [OBSERVABILITY_OPTIONS, MetricsRegistry, TraceContext, JSON_LOGGER],
-        },
-      ],
+      providers: [coreDepsProvider(SyncMetrics, (deps) => SyncMetrics.create(resolved, deps))],
       exports: [SyncMetrics],
     };
   }

@@ -1,4 +1,3 @@
-import type { INestApplication } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import {
   ConnectedSocket,
@@ -8,10 +7,10 @@ import {
   WebSocketServer,
 } from '@nestjs/websockets';
 import { Redis } from 'ioredis';
-import type { Server, ServerOptions, Socket } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import { StructuredLogger, TraceContext } from '../../src/index.js';
 import { SocketIoObservabilityModule } from '../../src/socketio/index.js';
-import { createAdapter } from '../../src/socketio/redis-adapter.js';
+import { ObservedRedisIoAdapter } from '../../src/socketio/redis-adapter.js';
 import { REDIS_HOST, REDIS_PORT } from './redis.js';
 import { startTestApp, type TestApp } from './test-app.js';
 
@@ -38,21 +37,6 @@ export class RoomsGateway {
   }
 }
 
-/** Nest's documented Redis adapter setup, with the observed `createAdapter`. */
-class RedisIoAdapter extends IoAdapter {
-  constructor(
-    app: INestApplication,
-    private readonly adapter: ReturnType<typeof createAdapter> | undefined,
-  ) {
-    super(app);
-  }
-  override createIOServer(port: number, options?: ServerOptions): Server {
-    const server = super.createIOServer(port, options) as Server;
-    if (this.adapter) server.adapter(this.adapter as never);
-    return server;
-  }
-}
-
 export interface SocketIoTestApp extends TestApp {
   redis?: { pub: Redis; sub: Redis };
 }
@@ -72,7 +56,9 @@ export async function startSocketIoApp(opts: {
     providers: [RoomsGateway],
     setup: (app) => {
       app.useWebSocketAdapter(
-        new RedisIoAdapter(app, pub ? createAdapter(pub, sub, { key: opts.key }) : undefined),
+        pub && sub
+          ? new ObservedRedisIoAdapter(app, pub, sub, { key: opts.key })
+          : new IoAdapter(app),
       );
     },
   }).catch((err: unknown) => {
