@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
  * slow), invoices (sometimes failing) and an OAuth token that expires.
  */
 export async function startPartnerApi(port = 0): Promise<{ url: string; server: Server }> {
+  let invoices = 0;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const send = (status: number, body: unknown, delayMs = 0) =>
@@ -26,7 +27,8 @@ export async function startPartnerApi(port = 0): Promise<{ url: string; server: 
       );
     }
     if (path === '/v1/invoices') {
-      return Math.random() < 0.15 ? send(502, { error: 'upstream' }) : send(201, { ok: true }, 30);
+      // Every fifth invoice fails upstream.
+      return ++invoices % 5 === 0 ? send(502, { error: 'upstream' }) : send(201, { ok: true }, 30);
     }
     send(404, { error: 'not found' });
   });

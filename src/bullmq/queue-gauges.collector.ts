@@ -54,15 +54,13 @@ export class QueueGauges implements ScrapeCollector {
     });
     this.registry.gauge(CATALOG.dlqDepth).set(undefined, dlq ?? failed);
 
-    const orgJobs = this.registry.gauge(CATALOG.orgJobs);
-    queues.forEach((q, i) => {
-      const fresh = orgs[i]!.counts;
-      // Organizations whose jobs all finished disappear from the gauge.
-      for (const [key, s] of orgJobs.series) {
-        if (s.labelValues[1] === q.name && !fresh.has(s.labelValues[0]!))
-          orgJobs.series.delete(key);
-      }
-      for (const [org, n] of fresh) orgJobs.set({ org, queue: q.name }, n);
-    });
+    // Organizations whose jobs all finished disappear from the gauge (and free their label slots).
+    this.registry
+      .gauge(CATALOG.orgJobs)
+      .replaceAll(
+        queues.flatMap((q, i) =>
+          [...orgs[i]!.counts].map(([org, n]) => [{ org, queue: q.name }, n] as const),
+        ),
+      );
   }
 }

@@ -25,22 +25,28 @@ export class IntegrationGauges implements ScrapeCollector {
     this.tokens.set(`${integration}\u0001${org}`, { integration, org, expiresAtMs });
   }
 
+  /** The token's series disappears at the next scrape. */
   forgetToken(integration: string, org?: string): void {
-    const gauge = this.registry.gauge(CATALOG.integrationTokenExpirySeconds);
     for (const [key, t] of this.tokens) {
-      if (t.integration !== integration || (org !== undefined && t.org !== org)) continue;
-      this.tokens.delete(key);
-      gauge.remove({ integration: t.integration, org: t.org });
+      if (t.integration === integration && (org === undefined || t.org === org))
+        this.tokens.delete(key);
     }
   }
 
   collect(): void {
     const now = Date.now();
-    const expiry = this.registry.gauge(CATALOG.integrationTokenExpirySeconds);
-    for (const t of this.tokens.values()) {
-      expiry.set({ integration: t.integration, org: t.org }, (t.expiresAtMs - now) / 1000);
-    }
-    const state = this.registry.gauge(CATALOG.integrationCircuitBreakerState);
-    for (const [integration, b] of this.breakers) state.set({ integration }, breakerState(b));
+    this.registry
+      .gauge(CATALOG.integrationTokenExpirySeconds)
+      .replaceAll(
+        [...this.tokens.values()].map(
+          (t) =>
+            [{ integration: t.integration, org: t.org }, (t.expiresAtMs - now) / 1000] as const,
+        ),
+      );
+    this.registry
+      .gauge(CATALOG.integrationCircuitBreakerState)
+      .replaceAll(
+        [...this.breakers].map(([integration, b]) => [{ integration }, breakerState(b)] as const),
+      );
   }
 }

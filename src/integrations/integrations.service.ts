@@ -179,10 +179,9 @@ export class Integrations implements OnApplicationShutdown {
     });
     const stop = () => {
       off();
-      if (this.gauges.breakers.get(integration) === breaker) {
+      // Its series disappears at the next scrape.
+      if (this.gauges.breakers.get(integration) === breaker)
         this.gauges.breakers.delete(integration);
-        this.deps.registry.gauge(CATALOG.integrationCircuitBreakerState).remove({ integration });
-      }
     };
     this.unsubscribers.push(stop);
     return stop;

@@ -74,12 +74,17 @@ export interface HistogramSnapshot {
   buckets: Record<string, number>;
 }
 
+/** The map key of a series: its label values in label-name order. */
+function keyOf(values: readonly string[]): string {
+  return values.length === 1 ? values[0]! : values.join('\u0001');
+}
+
 export abstract class MetricFamily<L extends string, S extends Series> {
   readonly series = new Map<string, S>();
 
   constructor(
     readonly def: MetricDefinition<L>,
-    private readonly guard: LabelGuard,
+    protected readonly guard: LabelGuard,
     private readonly maxLength: number,
     protected readonly reportBadInput: BadInputReporter,
   ) {}
@@ -91,12 +96,13 @@ export abstract class MetricFamily<L extends string, S extends Series> {
    * caps. `values` may be rewritten in place (overflow).
    */
   seriesOf(values: string[]): S {
-    const key = values.length === 1 ? values[0]! : values.join('\u0001');
+    const key = keyOf(values);
     let s = this.series.get(key);
     if (s !== undefined) return s;
     if (!this.guard.admit(values)) return this.seriesOf(values);
     s = this.createSeries(values, renderLabelPairs(this.def.labelNames, values));
     this.series.set(key, s);
+    this.guard.retain(values);
     return s;
   }
 
@@ -117,14 +123,19 @@ export abstract class MetricFamily<L extends string, S extends Series> {
 
   /** Looks a series up without creating it. */
   find(labels?: Labels<L>): S | undefined {
-    const values = this.valuesOf(labels);
-    return this.series.get(values.length === 1 ? values[0]! : values.join('\u0001'));
+    return this.series.get(keyOf(this.valuesOf(labels)));
   }
 
-  /** Removes one series (e.g. a queue that no longer exists). */
+  /** Removes one series (e.g. a queue that no longer exists), freeing its label slots. */
   remove(labels?: Labels<L>): void {
-    const values = this.valuesOf(labels);
-    this.series.delete(values.length === 1 ? values[0]! : values.join('\u0001'));
+    this.removeKey(keyOf(this.valuesOf(labels)));
+  }
+
+  protected removeKey(key: string): void {
+    const s = this.series.get(key);
+    if (s === undefined) return;
+    this.series.delete(key);
+    this.guard.release(s.labelValues);
   }
 
   /** Drops every series and forgets admitted label values. */
@@ -181,6 +192,33 @@ export class GaugeFamily<L extends string = string> extends MetricFamily<L, Gaug
   /** The current value, or undefined when the series was never set. */
   get(labels?: Labels<L>): number | undefined {
     return this.find(labels)?.value;
+  }
+
+  /**
+   * Makes the gauge hold exactly these series, as a scrape-time collector
+   * reads them: series not listed are removed (their label slots freed), and
+   * values past a label cap are summed into the overflow series rather than
+   * overwriting one another.
+   */
+  replaceAll(entries: Iterable<readonly [Labels<L>, number]>): void {
+    const fresh = new Map<string, { values: string[]; value: number }>();
+    for (const [labels, value] of entries) {
+      if (!this.checkNumber(value)) continue;
+      const values = this.valuesOf(labels);
+      const key = keyOf(values);
+      const prev = fresh.get(key);
+      if (prev) prev.value += value;
+      else fresh.set(key, { values, value });
+    }
+    for (const key of [...this.series.keys()]) if (!fresh.has(key)) this.removeKey(key);
+    const totals = new Map<GaugeSeries, number>();
+    for (const { values, value } of fresh.values()) {
+      const s = this.seriesOf(values); // may be the overflow series
+      totals.set(s, (totals.get(s) ?? 0) + value);
+    }
+    for (const [s, total] of totals) s.value = total;
+    // An overflow series nothing collapsed into this time is stale.
+    for (const [key, s] of this.series) if (!totals.has(s)) this.removeKey(key);
   }
 }
 

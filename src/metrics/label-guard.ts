@@ -33,8 +33,12 @@ export function normalizeLabelValue(value: unknown, maxLength: number): string {
  * before the cap keep their name forever; later ones become `overflowValue`.
  */
 export class LabelGuard {
-  /** Per label index: the admitted values, or null for a label that is not capped. */
-  private readonly admitted: (Set<string> | null)[];
+  /**
+   * Per label index: the admitted values with the number of series that use
+   * each, or null for a label that is not capped. A value whose last series
+   * is removed frees its slot.
+   */
+  private readonly admitted: (Map<string, number> | null)[];
   private readonly caps: number[];
 
   constructor(
@@ -43,7 +47,7 @@ export class LabelGuard {
     private readonly onOverflow: (metric: string, label: string) => void,
   ) {
     const bounded = new Set<string>(def.boundedLabels ?? []);
-    this.admitted = def.labelNames.map((n) => (bounded.has(n) ? null : new Set<string>()));
+    this.admitted = def.labelNames.map((n) => (bounded.has(n) ? null : new Map<string, number>()));
     this.caps = def.labelNames.map((n) => limits.maxValuesPerLabel[n] ?? limits.maxValues);
   }
 
@@ -59,7 +63,7 @@ export class LabelGuard {
       const v = values[i]!;
       if (seen.has(v) || v === this.limits.overflowValue) continue;
       if (seen.size < this.caps[i]!) {
-        seen.add(v);
+        seen.set(v, 0);
         continue;
       }
       values[i] = this.limits.overflowValue;
@@ -67,6 +71,27 @@ export class LabelGuard {
       this.onOverflow(this.def.name, this.def.labelNames[i]!);
     }
     return exact;
+  }
+
+  /** A series with these (admitted) values was created. */
+  retain(values: readonly string[]): void {
+    for (let i = 0; i < values.length; i++) {
+      const seen = this.admitted[i];
+      const v = values[i]!;
+      if (seen && v !== this.limits.overflowValue) seen.set(v, (seen.get(v) ?? 0) + 1);
+    }
+  }
+
+  /** A series with these values was removed: values no other series uses free their slot. */
+  release(values: readonly string[]): void {
+    for (let i = 0; i < values.length; i++) {
+      const seen = this.admitted[i];
+      const v = values[i]!;
+      const n = seen?.get(v);
+      if (seen === null || seen === undefined || n === undefined) continue;
+      if (n <= 1) seen.delete(v);
+      else seen.set(v, n - 1);
+    }
   }
 
   /** Forgets admitted values (used when the metric is reset). */

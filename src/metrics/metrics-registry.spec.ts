@@ -92,6 +92,28 @@ describe('MetricsRegistry', () => {
     ).toBe(4);
   });
 
+  it('sums the values that collapse into a gauge overflow series, per scrape, and frees the slots of removed series', () => {
+    const r = new MetricsRegistry({ labels: { maxValues: 2 } });
+    const g = r.gauge(CATALOG.orgJobs);
+    const entries = (counts: Record<string, number>) =>
+      Object.entries(counts).map(([org, n]) => [{ org, queue: 'q' }, n] as const);
+    g.replaceAll(entries({ a: 1, b: 2, c: 30, d: 4 }));
+    expect(g.get({ org: '__overflow__', queue: 'q' })).toBe(34);
+    expect(g.get({ org: 'a', queue: 'q' })).toBe(1);
+    g.replaceAll(entries({ a: 1, b: 2, c: 30, d: 4 }));
+    expect(g.get({ org: '__overflow__', queue: 'q' })).toBe(34); // not 68: per scrape
+    // a and b are gone: their slots are free for c and d, and the overflow series disappears
+    g.replaceAll(entries({ c: 5, d: 6 }));
+    expect([...g.series.values()].map((s) => `${s.labelValues[0]}=${s.value}`).sort()).toEqual([
+      'c=5',
+      'd=6',
+    ]);
+    // remove() frees a slot too
+    g.remove({ org: 'c', queue: 'q' });
+    g.set({ org: 'e', queue: 'q' }, 9);
+    expect(g.get({ org: 'e', queue: 'q' })).toBe(9);
+  });
+
   it('truncates long label values', () => {
     const r = new MetricsRegistry({ labels: { maxLength: 10 } });
     r.gauge(CATALOG.syncQueueDepth).set({ org: 'x'.repeat(50) }, 1);

@@ -1,5 +1,4 @@
 import { CATALOG } from '../metrics/catalog.js';
-import type { GaugeFamily } from '../metrics/families.js';
 import type { MetricsRegistry, ScrapeCollector } from '../metrics/metrics-registry.js';
 import type { LastSyncStore } from './last-sync-store.js';
 import type { SyncQueueReader } from './sync.options.js';
@@ -24,22 +23,18 @@ export class SyncGauges implements ScrapeCollector {
       this.queueReader?.(),
     ]);
     const now = Date.now();
-    const lag = this.registry.gauge(CATALOG.syncLagSeconds);
-    for (const [org, at] of times) lag.set({ org }, Math.max(0, (now - at) / 1000));
+    this.registry
+      .gauge(CATALOG.syncLagSeconds)
+      .replaceAll(
+        [...times].map(([org, at]) => [{ org }, Math.max(0, (now - at) / 1000)] as const),
+      );
     if (depths !== undefined) {
       const entries = depths instanceof Map ? [...depths] : Object.entries(depths);
-      replaceAll(this.registry.gauge(CATALOG.syncQueueDepth), entries);
+      this.registry
+        .gauge(CATALOG.syncQueueDepth)
+        .replaceAll(entries.map(([org, n]) => [{ org }, n] as const));
     }
     // The lag above still came from this process's own times; the stale flag says the rest is missing.
     if (redisError !== undefined) throw redisError;
   }
-}
-
-/** Sets the gauge to exactly these organizations' values; orgs no longer listed disappear. */
-function replaceAll(gauge: GaugeFamily<'org'>, entries: [string, number][]): void {
-  const keep = new Set(entries.map(([org]) => org));
-  for (const s of [...gauge.series.values()]) {
-    if (!keep.has(s.labelValues[0]!)) gauge.remove({ org: s.labelValues[0]! });
-  }
-  for (const [org, n] of entries) gauge.set({ org }, n);
 }
