@@ -8,12 +8,13 @@ const OPERATIONS = ['insert', 'update', 'delete'];
 
 /**
  * A stand-in sync layer: every 2 s one organization pulls a batch of deltas,
- * now and then with a conflict. initech's syncs mostly fail, so its lag grows.
+ * every fifth with a conflict. initech's syncs mostly fail, so its lag grows.
  */
 @Injectable()
 export class DemoSync implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private readonly pending = new Map<string, number>(ORGS.map((o) => [o, 0]));
+  private ticks = 0;
 
   constructor(private readonly sync: SyncMetrics) {}
 
@@ -32,7 +33,8 @@ export class DemoSync implements OnApplicationBootstrap, OnApplicationShutdown {
     const org = pick(ORGS);
     const batch = 1 + Math.floor(Math.random() * 20);
     for (let i = 0; i < batch; i++) this.sync.delta(pick(DOCTYPES), pick(OPERATIONS), org);
-    if (Math.random() < 0.2)
+    // A conflict every fifth batch, the first one included.
+    if (this.ticks++ % 5 === 0)
       this.sync.conflict(pick(DOCTYPES), pick(['last-write-wins', 'merge', 'manual']));
     const ok = org !== 'initech' || Math.random() < 0.1;
     if (ok) this.sync.succeeded(org);
