@@ -9,7 +9,7 @@ import {
 } from '@nestjs/websockets';
 import { Redis } from 'ioredis';
 import type { Server, Socket } from 'socket.io';
-import { StructuredLogger } from '../src/index.js';
+import { StructuredLogger, TraceContext } from '../src/index.js';
 import { SocketIoObservabilityModule } from '../src/socketio/index.js';
 import { ObservedRedisIoAdapter } from '../src/socketio/redis-adapter.js';
 
@@ -18,13 +18,17 @@ import { ObservedRedisIoAdapter } from '../src/socketio/redis-adapter.js';
 export class RoomsGateway {
   @WebSocketServer() server!: Server;
 
-  constructor(private readonly log: StructuredLogger) {}
+  constructor(
+    private readonly log: StructuredLogger,
+    private readonly trace: TraceContext,
+  ) {}
 
+  /** Answers with the handler's trace ID: the handshake's, or a new one per message. */
   @SubscribeMessage('join')
   async join(@ConnectedSocket() socket: Socket, @MessageBody() room: string) {
     await socket.join(String(room));
     this.log.info('client joined room', { room });
-    return { joined: room };
+    return { joined: room, trace: this.trace.traceId };
   }
 
   @SubscribeMessage('notify')

@@ -332,12 +332,13 @@ function resolveMetrics(m: Obj): ResolvedOptions['metrics'] {
 function resolveAuth(a: unknown): MetricsAuth | undefined {
   const p = 'metrics.auth';
   if (a === undefined) return undefined;
+  // Never echo what was given here: it may be the secret itself.
   if (typeof a !== 'object' || a === null)
-    throw new ObservabilityOptionsError(p, 'must be an object', a);
+    throw new ObservabilityOptionsError(p, `must be an object (got ${typeof a})`);
   const o = a as Obj;
   if (o.type === 'bearer') {
     rejectUnknown(o, p, ['type', 'token']);
-    return { type: 'bearer', token: str(o, 'token', p, '') || missing(`${p}.token`) };
+    return { type: 'bearer', token: secret(o, 'token', p) };
   }
   if (o.type === 'basic') {
     rejectUnknown(o, p, ['type', 'username', 'password']);
@@ -347,10 +348,23 @@ function resolveAuth(a: unknown): MetricsAuth | undefined {
     return {
       type: 'basic',
       username,
-      password: str(o, 'password', p, '') || missing(`${p}.password`),
+      password: secret(o, 'password', p),
     };
   }
   throw new ObservabilityOptionsError(`${p}.type`, 'must be "bearer" or "basic"', o.type);
+}
+
+/** A required secret string; a wrong one is reported without its value. */
+function secret(o: Obj, key: string, path: string): string {
+  const v = o[key];
+  if (v === undefined || v === '') missing(`${path}.${key}`);
+  if (typeof v !== 'string') {
+    throw new ObservabilityOptionsError(
+      `${path}.${key}`,
+      `must be a string (got ${Array.isArray(v) ? 'an array' : typeof v})`,
+    );
+  }
+  return v;
 }
 
 function missing(path: string): never {

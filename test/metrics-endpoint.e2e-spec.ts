@@ -98,8 +98,21 @@ describe.each(ADAPTERS)('/metrics on %s', (adapter) => {
       const res = await getGzip(`${t.url}/metrics`);
       expect(res.status).toBe(200);
       expect(res.encoding).toBe('gzip');
-      const text = gunzipSync(res.body).toString('utf8');
-      expect(text).toContain('# TYPE http_requests_total counter');
+      const zipped = gunzipSync(res.body).toString('utf8');
+      const plain = (await rawRequest(`${t.url}/metrics`)).body;
+      // Same families and series in the same order (values of process metrics move between scrapes).
+      const shape = (text: string) =>
+        text
+          .split('\n')
+          .filter(
+            (l) =>
+              l !== '' &&
+              !/^(process_|nodejs_)/.test(l) &&
+              !/^# (HELP|TYPE) (process_|nodejs_)/.test(l),
+          )
+          .map((l) => (l.startsWith('#') ? l : l.slice(0, l.lastIndexOf(' '))));
+      expect(shape(zipped)).toEqual(shape(plain));
+      expect(zipped).toContain('# TYPE http_requests_total counter');
     });
 
     it('passes promtool check metrics with every catalog family present', async () => {

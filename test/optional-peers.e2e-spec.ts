@@ -13,7 +13,7 @@ describe('an app without the optional peers', () => {
     );
   }, 120000);
 
-  it('loads and runs the core module with TypeORM, BullMQ, Terminus and Redis clients unresolvable', () => {
+  it('loads and runs the core module with TypeORM, BullMQ, Terminus, Redis clients, cockatiel, Socket.IO and the Grafana SDK unresolvable', () => {
     const out = execFileSync(
       process.execPath,
       [

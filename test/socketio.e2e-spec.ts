@@ -53,15 +53,15 @@ describe('Socket.IO on two servers sharing Redis', () => {
     expect(await gauge(a, CATALOG.socketioRooms.name, 'server-a')).toBe(1); // r1; private rooms excluded
     expect(await gauge(b, CATALOG.socketioRooms.name, 'server-b')).toBe(2); // r1, r2
 
-    const received = inRoom.map((c) => new Promise<string>((r) => c.once('news', r)));
+    const received = inRoom.map((c) => new Promise<string>((r) => c.once('notification', r)));
     const outsiderGot: string[] = [];
-    outsider.on('news', (m: string) => outsiderGot.push(m));
-    expect(await ask(inRoom[0]!, 'shout', { room: 'r1', text: 'hello' })).toBe('sent');
+    outsider.on('notification', (m: string) => outsiderGot.push(m));
+    expect(await ask(inRoom[0]!, 'notify', { room: 'r1', text: 'hello' })).toBe('sent');
     expect(await Promise.all(received)).toEqual(['hello', 'hello', 'hello']);
 
     const total = async (metric: string) =>
-      sumOf(await scrape(a), metric, { event_type: 'news' }) +
-      sumOf(await scrape(b), metric, { event_type: 'news' });
+      sumOf(await scrape(a), metric, { event_type: 'notification' }) +
+      sumOf(await scrape(b), metric, { event_type: 'notification' });
     await eventually(async () => (await total(CATALOG.socketioMessagesDeliveredTotal.name)) === 3);
     expect(await total(CATALOG.socketioMessagesPublishedTotal.name)).toBe(1);
     expect(outsiderGot).toEqual([]);
@@ -100,7 +100,7 @@ describe('Socket.IO on two servers sharing Redis', () => {
     expect(p1.trace).toMatch(/^[0-9a-f]{32}$/);
     expect(p2.trace).toMatch(/^[0-9a-f]{32}$/);
     expect(p1.trace).not.toBe(p2.trace);
-    const lines = a.logs.where({ message: 'joined room' });
+    const lines = a.logs.where({ message: 'client joined room' });
     expect(lines.map((l) => l.trace_id)).toEqual([
       'socket-trace-42',
       'socket-trace-42',
@@ -118,13 +118,15 @@ describe('Socket.IO without the Redis adapter', () => {
     try {
       await ask(c1, 'join', 'lobby');
       await ask(c2, 'join', 'lobby');
-      const got = [c1, c2].map((c) => new Promise((r) => c.once('news', r)));
-      await ask(c1, 'shout', { room: 'lobby', text: 'hi' });
+      const got = [c1, c2].map((c) => new Promise((r) => c.once('notification', r)));
+      await ask(c1, 'notify', { room: 'lobby', text: 'hi' });
       await Promise.all(got);
       const s = await scrape(t);
       expect(sumOf(s, CATALOG.socketioConnections.name, { server_id: 'solo' })).toBe(2);
       expect(sumOf(s, CATALOG.socketioRooms.name, { server_id: 'solo' })).toBe(1);
-      expect(sumOf(s, CATALOG.socketioMessagesDeliveredTotal.name, { event_type: 'news' })).toBe(2);
+      expect(
+        sumOf(s, CATALOG.socketioMessagesDeliveredTotal.name, { event_type: 'notification' }),
+      ).toBe(2);
       expect(sumOf(s, CATALOG.socketioMessagesPublishedTotal.name)).toBe(0);
     } finally {
       c1.disconnect();

@@ -1,41 +1,10 @@
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import {
-  ConnectedSocket,
-  MessageBody,
-  SubscribeMessage,
-  WebSocketGateway,
-  WebSocketServer,
-} from '@nestjs/websockets';
 import { Redis } from 'ioredis';
-import type { Server, Socket } from 'socket.io';
-import { StructuredLogger, TraceContext } from '../../src/index.js';
+import { RoomsGateway } from '../../example/realtime.js';
 import { SocketIoObservabilityModule } from '../../src/socketio/index.js';
 import { ObservedRedisIoAdapter } from '../../src/socketio/redis-adapter.js';
 import { REDIS_HOST, REDIS_PORT } from './redis.js';
 import { startTestApp, type TestApp } from './test-app.js';
-
-@WebSocketGateway({ cors: { origin: '*' } })
-export class RoomsGateway {
-  @WebSocketServer() server!: Server;
-
-  constructor(
-    private readonly log: StructuredLogger,
-    private readonly trace: TraceContext,
-  ) {}
-
-  @SubscribeMessage('join')
-  async join(@ConnectedSocket() socket: Socket, @MessageBody() room: string) {
-    await socket.join(room);
-    this.log.info('joined room', { room });
-    return { joined: room, trace: this.trace.traceId };
-  }
-
-  @SubscribeMessage('shout')
-  shout(@MessageBody() body: { room: string; text: string }) {
-    this.server.to(body.room).emit('news', body.text);
-    return 'sent';
-  }
-}
 
 export interface SocketIoTestApp extends TestApp {
   redis?: { pub: Redis; sub: Redis };
