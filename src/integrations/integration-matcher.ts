@@ -77,6 +77,14 @@ export class IntegrationMatcher {
     return `${method} ${this.routes.get(i.name)?.match(path) ?? templatePath(path)}`;
   }
 
+  /** The endpoint label of an explicit call to `url` under integration `i` (or an unconfigured name). */
+  endpointOfUrl(i: ResolvedIntegration | undefined, method: string, url: URL): string {
+    const path = url.pathname + url.search;
+    if (i === undefined) return `${method} ${templatePath(path)}`;
+    const underBase = i.origin === url.origin && underPrefix(path, i.pathPrefix);
+    return this.endpoint(i, method, underBase ? path.slice(i.pathPrefix.length) : path);
+  }
+
   /** Host name and origin of a URL origin string, cached (a handful of hosts see every call). */
   parseOrigin(origin: string): { origin: string; hostname: string } | undefined {
     let host = this.hostnames.get(origin);

@@ -6,7 +6,6 @@ import type { ObservableBreaker } from './breakers.js';
 import { createBreaker, isCockatiel, onBreakerChange, BreakerState } from './breakers.js';
 import type { CallOutcome } from './call-recorder.js';
 import { CallRecorder, isSuccessful } from './call-recorder.js';
-import { templatePath } from './endpoint-template.js';
 import { IntegrationGauges } from './integration-gauges.collector.js';
 import { IntegrationMatcher } from './integration-matcher.js';
 import type { ResolvedIntegration, ResolvedIntegrationsOptions } from './integrations.options.js';
@@ -148,15 +147,7 @@ export class Integrations implements OnApplicationShutdown {
             config.baseUrl.replace(/\/+$/, '') + (input.startsWith('/') ? input : '/' + input),
           )
         : new URL(input);
-    const method = (init?.method ?? 'GET').toUpperCase();
-    let path = url.pathname + url.search;
-    if (config?.origin === url.origin && path.startsWith(config.pathPrefix)) {
-      path = path.slice(config.pathPrefix.length);
-    }
-    const endpoint =
-      config === undefined
-        ? `${method} ${templatePath(path)}`
-        : this.matcher.endpoint(config, method, path);
+    const endpoint = this.matcher.endpointOfUrl(config, (init?.method ?? 'GET').toUpperCase(), url);
     return this.call(integration, endpoint, () => globalThis.fetch(url, init));
   }
 
