@@ -12,9 +12,8 @@ import { LoggerModule } from 'nestjs-pino';
 import type { Logger as Pino } from 'pino';
 import { collectDefaultMetrics, Registry as PromRegistry } from 'prom-client';
 import { TraceContext } from './context/trace-context.js';
-import { installExpress } from './http/express.hooks.js';
 import { JobInstrumentation } from './jobs/job-instrumentation.js';
-import { installFastify } from './http/fastify.hooks.js';
+import { installHttpHooks } from './http/adapter-hooks.js';
 import { HttpInstrumentation } from './http/http-instrumentation.js';
 import { AccessLog } from './logging/access-log.js';
 import type { OwnedDestination } from './logging/json-logger.js';
@@ -221,16 +220,16 @@ export class ObservabilityModule
     }
   }
 
-  /** Runs before Nest registers routes: the place to put hooks in front of them. */
+  /**
+   * Runs while the app initialises, before it listens: puts the HTTP
+   * instrumentation on the adapter's request hook (see adapter-hooks.ts).
+   */
   configure(_consumer: MiddlewareConsumer): void {
     const adapter = this.adapterHost.httpAdapter;
     if (!adapter) return; // an application context without HTTP
-    const type = adapter.getType();
-    if (type === 'express') installExpress(adapter.getInstance(), this.http);
-    else if (type === 'fastify') installFastify(adapter.getInstance(), this.http);
-    else {
+    if (!installHttpHooks(adapter, this.http)) {
       this.log.warn(
-        `nestjs-observability: HTTP adapter "${type}" is not supported; HTTP metrics are off`,
+        `nestjs-observability: HTTP adapter "${adapter.getType()}" is not supported; HTTP metrics are off`,
       );
     }
   }

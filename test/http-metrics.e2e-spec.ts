@@ -1,4 +1,4 @@
-import { CATALOG, MetricsRegistry } from '../src/index.js';
+import { CATALOG, MetricsRegistry, TraceContext } from '../src/index.js';
 import { abortedRequest, eventually, rawRequest } from './support/http-client.js';
 import { parseExposition, sumOf } from './support/prom-text.js';
 import type { AdapterKind, TestApp } from './support/test-app.js';
@@ -212,5 +212,56 @@ describe.each(ADAPTERS)('organization cap on %s', (adapter) => {
     expect(sumOf(samples, REQ, { org: '__overflow__' })).toBe(5);
     expect(sumOf(samples, REQ)).toBe(8);
     expect(sumOf(samples, CATALOG.labelOverflowTotal.name, { metric: REQ, label: 'org' })).toBe(5);
+  });
+});
+
+describe.each(ADAPTERS)("the adapter's request hook on %s", (adapter) => {
+  let t: TestApp;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp(adapter, {
+      setup: (app) => {
+        // The app's own hook, set before the module installs its own (at init).
+        const trace = app.get(TraceContext);
+        app.getHttpAdapter().setOnRequestHook((req: unknown, res: unknown, done: () => void) => {
+          const raw = (adapter === 'express' ? res : (res as { raw: unknown }).raw) as {
+            setHeader(n: string, v: string): void;
+          };
+          raw.setHeader('x-app-hook', 'ran');
+          seen.push(trace.traceId);
+          const url = adapter === 'express' ? (req as { url: string }).url : '';
+          if (url.startsWith('/reject')) return void (done as (e: Error) => void)(new Error('no'));
+          // On Fastify a hook may complete by its promise instead of done().
+          if (adapter === 'fastify') return Promise.resolve();
+          done();
+        });
+      },
+    });
+  });
+
+  afterAll(() => t.close());
+
+  it('keeps a hook the app set, running it after the instrumentation', async () => {
+    const res = await rawRequest(`${t.url}/trace`, { headers: { 'x-trace-id': 'chain-test-1' } });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-app-hook']).toBe('ran');
+    // The app's hook ran inside the request's trace context: ours ran first.
+    expect(seen).toContain('chain-test-1');
+    const samples = parseExposition((await rawRequest(`${t.url}/metrics`)).body);
+    expect(sumOf(samples, REQ, { endpoint: '/trace', status: '200' })).toBe(1);
+  });
+
+  it('answers /metrics before the app hook and counts what the app hook rejects', async () => {
+    const before = seen.length;
+    const scrape = await rawRequest(`${t.url}/metrics`);
+    expect(scrape.status).toBe(200);
+    expect(scrape.headers['x-app-hook']).toBeUndefined();
+    expect(seen.length).toBe(before);
+    if (adapter === 'express') {
+      expect((await rawRequest(`${t.url}/reject`)).status).toBe(500);
+      const samples = parseExposition((await rawRequest(`${t.url}/metrics`)).body);
+      expect(sumOf(samples, REQ, { endpoint: 'unmatched', status: '500' })).toBe(1);
+    }
   });
 });

@@ -1,16 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestHook } from './adapter-hooks.js';
 import type { HttpInstrumentation } from './http-instrumentation.js';
 import type { HttpRequestContext } from './http-request-context.js';
 
-type Next = (err?: unknown) => void;
-type Handler = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
 interface Layer {
-  handle?: unknown;
   route?: { path?: unknown; methods?: Record<string, boolean> };
   match?(path: string): boolean;
 }
 interface ExpressLike {
-  use(fn: Handler): unknown;
   router?: { stack?: Layer[] };
   _router?: { stack?: Layer[] };
 }
@@ -21,16 +18,15 @@ interface ExpressRequest extends IncomingMessage {
 }
 
 /**
- * Installs the instrumentation as the first layer of an Express app, ahead of
- * body parsers and every middleware, so each request is seen — 404s,
- * malformed bodies and requests rejected by middleware included — and
- * `/metrics` is answered before any app-wide middleware (compression,
- * response wrappers, auth) can touch it.
+ * The request hook for Nest's Express adapter. The adapter runs it as the
+ * first middleware of the app, ahead of body parsers and every app
+ * middleware, so each request is seen — 404s, malformed bodies and requests
+ * rejected by middleware included — and `/metrics` is answered before any
+ * app-wide middleware (compression, response wrappers, auth) can touch it.
  */
-export function installExpress(app: ExpressLike, http: HttpInstrumentation): void {
+export function expressRequestHook(app: ExpressLike, http: HttpInstrumentation): RequestHook {
   const trace = http.context.storage;
   const traced = http.traceEnabled;
-  const router = app.router ?? app._router;
   // A route served the request when Express matched a route layer at the top
   // level; Nest mounts every controller route there with its full path
   // (global prefix and version included). Routes inside mounted routers
@@ -41,10 +37,10 @@ export function installExpress(app: ExpressLike, http: HttpInstrumentation): voi
     if (route !== undefined) return req.baseUrl ? undefined : String(route.path);
     // Rejected before routing (malformed body, middleware): find the route it
     // was meant for. Only on that rare path; a 404 had none.
-    return ctx.res.statusCode === 404 ? undefined : routeFor(router?.stack, req);
+    return ctx.res.statusCode === 404 ? undefined : routeFor(app, req);
   });
 
-  const first: Handler = (req, res, next) => {
+  return (req: IncomingMessage, res: ServerResponse, done: (err?: Error) => void) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -57,17 +53,17 @@ export function installExpress(app: ExpressLike, http: HttpInstrumentation): voi
     // enterWith, not run(): the context then also survives body parsing, whose
     // callbacks come from the connection's parser, not from this call.
     if (ctx !== undefined && traced) trace.enterWith(ctx);
-    next();
+    done();
   };
-  app.use(first);
-  const stack = router?.stack;
-  if (Array.isArray(stack) && stack[stack.length - 1]?.handle === first) {
-    stack.unshift(stack.pop()!);
-  }
 }
 
-/** The template of the top-level route whose path and method match `req`, if any. */
-function routeFor(stack: Layer[] | undefined, req: ExpressRequest): string | undefined {
+/**
+ * The template of the top-level route whose path and method match `req`, if
+ * any. Reads the router's layers (Express exposes them; nothing is changed),
+ * and only for requests rejected before routing.
+ */
+function routeFor(app: ExpressLike, req: ExpressRequest): string | undefined {
+  const stack = (app.router ?? app._router)?.stack;
   if (!Array.isArray(stack)) return undefined;
   const url = req.originalUrl ?? req.url ?? '/';
   const q = url.indexOf('?');

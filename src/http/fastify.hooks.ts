@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestHook } from './adapter-hooks.js';
 import type { HttpInstrumentation } from './http-instrumentation.js';
 import type { HttpRequestContext } from './http-request-context.js';
 
@@ -10,25 +11,22 @@ interface FastifyReplyLike {
   raw: ServerResponse;
   hijack(): void;
 }
-type OnRequest = (request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => void;
-interface FastifyLike {
-  addHook(name: 'onRequest', fn: OnRequest): unknown;
-}
 
 /**
- * Installs the instrumentation as the first `onRequest` hook of a Fastify
- * instance — ahead of Nest's own hooks and middleware (middie) — so every
- * request is seen, 404s included, and `/metrics` is answered raw, before any
- * onSend hook (compression, response wrapping) or Nest guard.
+ * The request hook for Nest's Fastify adapter, which runs it as the root
+ * instance's first `onRequest` hook — ahead of Nest's other hooks and
+ * middleware (middie) — so every request is seen, 404s included, and
+ * `/metrics` is answered raw, before any onSend hook (compression, response
+ * wrapping) or Nest guard.
  */
-export function installFastify(app: FastifyLike, http: HttpInstrumentation): void {
+export function fastifyRequestHook(http: HttpInstrumentation): RequestHook {
   const trace = http.context.storage;
   const traced = http.traceEnabled;
   const shared = http.shared(
     (ctx: HttpRequestContext) => (ctx.raw as FastifyRequestLike).routeOptions?.url,
   );
 
-  const first: OnRequest = (request, reply, done) => {
+  return (request: FastifyRequestLike, reply: FastifyReplyLike, done: (err?: Error) => void) => {
     const req = request.raw;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -44,20 +42,4 @@ export function installFastify(app: FastifyLike, http: HttpInstrumentation): voi
     if (ctx !== undefined && traced) trace.enterWith(ctx);
     done();
   };
-  app.addHook('onRequest', first);
-  moveHookFirst(app, first);
-}
-
-/**
- * Fastify runs hooks in registration order and Nest registers several (and
- * middie) before modules are configured. Moving ours to the front of the root
- * hook list, before routes are built from it, makes it run first.
- */
-function moveHookFirst(app: FastifyLike, fn: OnRequest): void {
-  const sym = Object.getOwnPropertySymbols(app).find((s) => s.description === 'fastify.hooks');
-  const hooks = sym
-    ? (app as unknown as Record<symbol, { onRequest?: unknown[] }>)[sym]
-    : undefined;
-  const list = hooks?.onRequest;
-  if (Array.isArray(list) && list[list.length - 1] === fn) list.unshift(list.pop());
 }
