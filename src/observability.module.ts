@@ -3,9 +3,10 @@ import type {
   NestModule,
   OnApplicationBootstrap,
   OnApplicationShutdown,
+  DynamicModule,
   Provider,
 } from '@nestjs/common';
-import { ConfigurableModuleBuilder, Inject, Logger, Module } from '@nestjs/common';
+import { ConfigurableModuleBuilder, Global, Inject, Logger, Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { createServer, type Server } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
@@ -32,16 +33,12 @@ const builder = new ConfigurableModuleBuilder<ObservabilityModuleOptions>({
   moduleName: 'Observability',
 })
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: true }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-  }))
   .build();
 const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = builder;
 
-/** `forRoot` options: the module options plus `isGlobal` (default true). */
+/** `forRoot` options. */
 export type ObservabilityModuleSyncOptions = typeof builder.OPTIONS_TYPE;
-/** `forRootAsync` options: `imports`, `inject`, `useFactory` (or `useClass`) and `isGlobal`. */
+/** `forRootAsync` options: `imports`, `inject`, `useFactory` (or `useClass`). */
 export type ObservabilityModuleAsyncOptions = typeof builder.ASYNC_OPTIONS_TYPE;
 
 const providers: Provider[] = [
@@ -179,9 +176,13 @@ const exported = [
  * ObservabilityModule.forRoot({ serviceName: 'api', site: 'acme.example' })
  * ```
  *
- * Global by default. HTTP instrumentation is installed on the HTTP adapter
- * itself (Express or Fastify), not as a Nest interceptor.
+ * Always global, wherever it is imported: a process has one registry, one
+ * logger and one trace context, and the BullMQ, TypeORM, health and
+ * integration modules find them from any module. HTTP instrumentation is
+ * installed on the HTTP adapter itself (Express or Fastify), not as a Nest
+ * interceptor.
  */
+@Global()
 @Module({
   imports: [
     // nestjs-pino's PinoLogger / @InjectPinoLogger keep working, on our logger.
@@ -200,6 +201,16 @@ export class ObservabilityModule
   implements NestModule, OnApplicationBootstrap, OnApplicationShutdown
 {
   private metricsServer: Server | undefined;
+
+  static override forRoot(options: ObservabilityModuleSyncOptions): DynamicModule {
+    rejectIsGlobal(options);
+    return super.forRoot(options);
+  }
+
+  static override forRootAsync(options: ObservabilityModuleAsyncOptions): DynamicModule {
+    rejectIsGlobal(options);
+    return super.forRootAsync(options);
+  }
 
   constructor(
     @Inject(OBSERVABILITY_OPTIONS) private readonly options: ResolvedOptions,
@@ -270,5 +281,20 @@ export class ObservabilityModule
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     await this.destination.close();
+  }
+}
+
+/**
+ * `isGlobal` was an option until 0.1: with it false, the logger and the
+ * integration modules could not find the core. The module is global now;
+ * say so instead of failing later with a dependency-resolution error.
+ */
+function rejectIsGlobal(options: unknown): void {
+  if (options !== null && typeof options === 'object' && 'isGlobal' in options) {
+    throw new Error(
+      'ObservabilityModule: `isGlobal` is not an option — the module is always global (one ' +
+        'registry, logger and trace context per process, found by the BullMQ, TypeORM, health ' +
+        'and integration modules wherever they are imported). Remove `isGlobal`.',
+    );
   }
 }

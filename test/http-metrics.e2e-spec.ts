@@ -1,3 +1,4 @@
+import type { AbstractHttpAdapter } from '@nestjs/core';
 import { CATALOG, MetricsRegistry, TraceContext } from '../src/index.js';
 import { abortedRequest, eventually, rawRequest } from './support/http-client.js';
 import { parseExposition, sumOf } from './support/prom-text.js';
@@ -224,18 +225,21 @@ describe.each(ADAPTERS)("the adapter's request hook on %s", (adapter) => {
       setup: (app) => {
         // The app's own hook, set before the module installs its own (at init).
         const trace = app.get(TraceContext);
-        app.getHttpAdapter().setOnRequestHook((req: unknown, res: unknown, done: () => void) => {
-          const raw = (adapter === 'express' ? res : (res as { raw: unknown }).raw) as {
-            setHeader(n: string, v: string): void;
-          };
-          raw.setHeader('x-app-hook', 'ran');
-          seen.push(trace.traceId);
-          const url = adapter === 'express' ? (req as { url: string }).url : '';
-          if (url.startsWith('/reject')) return void (done as (e: Error) => void)(new Error('no'));
-          // On Fastify a hook may complete by its promise instead of done().
-          if (adapter === 'fastify') return Promise.resolve();
-          done();
-        });
+        (app.getHttpAdapter() as unknown as AbstractHttpAdapter).setOnRequestHook(
+          (req: unknown, res: unknown, done: () => void) => {
+            const raw = (adapter === 'express' ? res : (res as { raw: unknown }).raw) as {
+              setHeader(n: string, v: string): void;
+            };
+            raw.setHeader('x-app-hook', 'ran');
+            seen.push(trace.traceId);
+            const url = adapter === 'express' ? (req as { url: string }).url : '';
+            if (url.startsWith('/reject'))
+              return void (done as (e: Error) => void)(new Error('no'));
+            // On Fastify a hook may complete by its promise instead of done().
+            if (adapter === 'fastify') return Promise.resolve();
+            done();
+          },
+        );
       },
     });
   });

@@ -1,7 +1,17 @@
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import { CATALOG, MetricsRegistry, MetricsService, ObservabilityModule } from '../src/index.js';
+import { PinoLogger } from 'nestjs-pino';
+import {
+  CATALOG,
+  MetricsRegistry,
+  MetricsService,
+  ObservabilityModule,
+  StructuredLogger,
+} from '../src/index.js';
+import { IntegrationsObservabilityModule } from '../src/integrations/index.js';
+import { SyncMetrics, SyncObservabilityModule } from '../src/sync/index.js';
+import { HealthObservabilityModule } from '../src/terminus/index.js';
 import { LogCapture } from './support/log-capture.js';
 import { rawRequest } from './support/http-client.js';
 import { parseExposition, sumOf } from './support/prom-text.js';
@@ -70,6 +80,71 @@ describe('ObservabilityModule', () => {
     await expect(
       NestFactory.create(BadModule, { logger: false, abortOnError: false }),
     ).rejects.toThrow('invalid option "metrics.path": must start with "/"');
+  });
+
+  it('rejects `isGlobal` with an explanation instead of a dependency error', () => {
+    const options = { serviceName: 'x', isGlobal: false } as never;
+    expect(() => ObservabilityModule.forRoot(options)).toThrow(/always global/);
+    expect(() =>
+      ObservabilityModule.forRootAsync({ isGlobal: false, useFactory: () => ({}) } as never),
+    ).toThrow(/always global/);
+  });
+
+  it('works imported in a feature module, with the integrations imported elsewhere', async () => {
+    const logs = new LogCapture();
+    @Module({
+      imports: [
+        ObservabilityModule.forRoot({ serviceName: 'shape', logging: { destination: logs } }),
+      ],
+    })
+    class CoreModule {}
+
+    @Controller()
+    class ShapeController {
+      constructor(
+        private readonly metrics: MetricsService,
+        private readonly log: StructuredLogger,
+        private readonly pino: PinoLogger,
+        private readonly sync: SyncMetrics,
+      ) {}
+      @Get('shape')
+      shape() {
+        this.sync.delta('Note', 'update', 'acme');
+        this.metrics.counter(CATALOG.syncConflictsTotal).inc({ doctype: 'Note', strategy: 'merge' });
+        this.log.info('from the structured logger');
+        this.pino.info('from nestjs-pino');
+        return 'ok';
+      }
+    }
+    @Module({
+      imports: [
+        SyncObservabilityModule.forRoot(),
+        IntegrationsObservabilityModule.forRoot({ integrations: {} }),
+        HealthObservabilityModule.forRoot(),
+      ],
+      controllers: [ShapeController],
+    })
+    class FeatureModule {}
+
+    @Module({ imports: [FeatureModule, CoreModule] })
+    class AppModule {}
+
+    const app = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      expect((await rawRequest(`${url}/shape`)).status).toBe(200);
+      const samples = parseExposition((await rawRequest(`${url}/metrics`)).body);
+      expect(sumOf(samples, 'http_requests_total', { endpoint: '/shape' })).toBe(1);
+      expect(sumOf(samples, CATALOG.syncDeltasTotal.name, { doctype: 'Note' })).toBe(1);
+      expect(sumOf(samples, CATALOG.syncConflictsTotal.name, { doctype: 'Note' })).toBe(1);
+      const messages = logs.lines.map((l) => l.message);
+      expect(messages).toEqual(
+        expect.arrayContaining(['from the structured logger', 'from nestjs-pino']),
+      );
+    } finally {
+      await app.close();
+    }
   });
 
   // That the core loads without the optional peers is proven by test/optional-peers.e2e-spec.ts
