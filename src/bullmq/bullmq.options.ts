@@ -1,4 +1,5 @@
-import { ObservabilityOptionsError } from '../observability.options.js';
+import type { Output } from '../options/schema.js';
+import { array, bool, int, object, optional, resolveWith, str } from '../options/schema.js';
 
 export interface BullMqObservabilityOptions {
   /**
@@ -19,67 +20,22 @@ export interface BullMqObservabilityOptions {
   extraQueues?: string[];
 }
 
-export type ResolvedBullMqOptions = Required<Omit<BullMqObservabilityOptions, 'deadLetterQueue'>> &
-  Pick<BullMqObservabilityOptions, 'deadLetterQueue'>;
+const schema = object<BullMqObservabilityOptions>()({
+  deadLetterQueue: optional(str('')),
+  gaugeCacheMs: int(2000, 0, 600_000),
+  gaugeTimeoutMs: int(1000, 0, 600_000),
+  organizationCounts: bool(true),
+  shutdownTimeoutMs: int(3000, 0, 600_000),
+  extraQueues: array<string>(
+    (q) => typeof q === 'string' && q !== '',
+    'must be an array of queue names',
+  ),
+});
 
-const KEYS = [
-  'deadLetterQueue',
-  'gaugeCacheMs',
-  'gaugeTimeoutMs',
-  'organizationCounts',
-  'shutdownTimeoutMs',
-  'extraQueues',
-];
+export type ResolvedBullMqOptions = Output<typeof schema>;
 
 export function resolveBullMqOptions(
   input: BullMqObservabilityOptions = {},
 ): ResolvedBullMqOptions {
-  for (const k of Object.keys(input)) {
-    if (!KEYS.includes(k)) throw new ObservabilityOptionsError(`bullmq.${k}`, 'unknown option');
-  }
-  const ms = (key: keyof BullMqObservabilityOptions, dflt: number) => {
-    const v = input[key];
-    if (v === undefined) return dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 600_000) {
-      throw new ObservabilityOptionsError(
-        `bullmq.${key}`,
-        'must be an integer from 0 to 600000',
-        v,
-      );
-    }
-    return v;
-  };
-  if (
-    input.deadLetterQueue !== undefined &&
-    (typeof input.deadLetterQueue !== 'string' || !input.deadLetterQueue)
-  ) {
-    throw new ObservabilityOptionsError(
-      'bullmq.deadLetterQueue',
-      'must be a queue name',
-      input.deadLetterQueue,
-    );
-  }
-  const extra = input.extraQueues ?? [];
-  if (!Array.isArray(extra) || extra.some((q) => typeof q !== 'string' || q === '')) {
-    throw new ObservabilityOptionsError(
-      'bullmq.extraQueues',
-      'must be an array of queue names',
-      extra,
-    );
-  }
-  if (input.organizationCounts !== undefined && typeof input.organizationCounts !== 'boolean') {
-    throw new ObservabilityOptionsError(
-      'bullmq.organizationCounts',
-      'must be true or false',
-      input.organizationCounts,
-    );
-  }
-  return {
-    deadLetterQueue: input.deadLetterQueue,
-    gaugeCacheMs: ms('gaugeCacheMs', 2000),
-    gaugeTimeoutMs: ms('gaugeTimeoutMs', 1000),
-    organizationCounts: input.organizationCounts ?? true,
-    shutdownTimeoutMs: ms('shutdownTimeoutMs', 3000),
-    extraQueues: extra,
-  };
+  return resolveWith(schema, input, 'bullmq');
 }

@@ -1,4 +1,14 @@
-import { ObservabilityOptionsError } from '../observability.options.js';
+import {
+  array,
+  bool,
+  custom,
+  fail,
+  int,
+  object,
+  optional,
+  recordOf,
+  resolveWith,
+} from '../options/schema.js';
 import type { ObservableBreaker } from './breakers.js';
 
 /** A circuit breaker the module builds (with cockatiel) for one integration. */
@@ -57,117 +67,82 @@ export interface ResolvedIntegrationsOptions {
   logFailures: boolean;
 }
 
-const TOP = ['integrations', 'otherHosts', 'automatic', 'logFailures'];
-const KEYS = ['baseUrl', 'hosts', 'routes', 'clientErrorsAreSuccess', 'propagateTrace', 'breaker'];
 const HOST = /^(\*\.)?[a-z0-9.-]+$/i;
-
-const fail = (path: string, problem: string, value?: unknown): never => {
-  throw new ObservabilityOptionsError(path, problem, value);
-};
-
-function unknownKeys(o: object, known: string[], path: string): void {
-  for (const k of Object.keys(o)) if (!known.includes(k)) fail(`${path}.${k}`, 'unknown option');
-}
-
-function bool(v: unknown, path: string, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  return typeof v === 'boolean' ? v : fail(path, 'must be true or false', v);
-}
-
-function strings(v: unknown, path: string, check: (s: string) => boolean, what: string): string[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || !check(s))) fail(path, what, v);
-  return v as string[];
-}
 
 function isBreakerInstance(v: object): v is ObservableBreaker {
   return 'execute' in v || 'fire' in v || 'onStateChange' in v;
 }
 
-function resolveBreaker(v: unknown, path: string): ResolvedIntegration['breaker'] {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'object' || v === null) return fail(path, 'must be an object', v);
-  if (isBreakerInstance(v)) return v;
-  unknownKeys(v, ['consecutiveFailures', 'halfOpenAfterMs'], path);
-  const o = v as BreakerOptions;
-  const int = (x: unknown, key: string, dflt: number, min: number) => {
-    if (x === undefined) return dflt;
-    return typeof x === 'number' && Number.isInteger(x) && x >= min
-      ? x
-      : fail(`${path}.${key}`, `must be an integer of at least ${min}`, x);
-  };
-  return {
-    consecutiveFailures: int(o.consecutiveFailures, 'consecutiveFailures', 5, 1),
-    halfOpenAfterMs: int(o.halfOpenAfterMs, 'halfOpenAfterMs', 30_000, 1),
-  };
-}
+const breakerOptions = object<BreakerOptions>()({
+  consecutiveFailures: int(5, 1),
+  halfOpenAfterMs: int(30_000, 1),
+});
 
-function resolveIntegration(name: string, v: unknown): ResolvedIntegration {
-  const path = `integrations.${name}`;
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    return fail(path, 'must be an object', v);
-  unknownKeys(v, KEYS, path);
-  const c = v as IntegrationConfig;
-  let origin: string | undefined;
-  let pathPrefix = '';
-  if (c.baseUrl !== undefined) {
-    let url: URL | undefined;
-    try {
-      url = typeof c.baseUrl === 'string' ? new URL(c.baseUrl) : undefined;
-    } catch {
-      url = undefined;
-    }
-    if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
-      fail(`${path}.baseUrl`, 'must be an http(s) URL without credentials', c.baseUrl);
-    }
-    origin = url!.origin;
-    pathPrefix = url!.pathname.replace(/\/+$/, '');
-  }
-  const hosts = strings(
-    c.hosts,
-    `${path}.hosts`,
-    (s) => HOST.test(s),
+const integration = object<IntegrationConfig>()({
+  baseUrl: optional(
+    custom((v, path) => {
+      let url: URL | undefined;
+      try {
+        url = typeof v === 'string' ? new URL(v) : undefined;
+      } catch {
+        url = undefined;
+      }
+      // Never echo a URL with credentials in it.
+      if (url && (url.username || url.password)) return fail(path, 'must not carry credentials');
+      if (!url || !/^https?:$/.test(url.protocol)) return fail(path, 'must be an http(s) URL', v);
+      return url;
+    }),
+  ),
+  hosts: array<string>(
+    (s) => typeof s === 'string' && HOST.test(s),
     'must be an array of host names',
-  );
-  if (origin === undefined && hosts.length === 0) {
-    fail(path, 'needs baseUrl or hosts, so that its calls can be recognised');
-  }
-  const routes = strings(
-    c.routes,
-    `${path}.routes`,
-    (s) => s.startsWith('/'),
+  ),
+  routes: array<string>(
+    (s) => typeof s === 'string' && s.startsWith('/'),
     'must be an array of paths starting with "/"',
-  );
-  return {
-    name,
-    origin,
-    pathPrefix,
-    baseUrl: c.baseUrl,
-    hosts: hosts.map((h) => h.toLowerCase()),
-    routes,
-    clientErrorsAreSuccess: bool(c.clientErrorsAreSuccess, `${path}.clientErrorsAreSuccess`, false),
-    propagateTrace: bool(c.propagateTrace, `${path}.propagateTrace`, true),
-    breaker: resolveBreaker(c.breaker, `${path}.breaker`),
-  };
-}
+  ),
+  clientErrorsAreSuccess: bool(false),
+  propagateTrace: bool(true),
+  breaker: optional(
+    custom((v, path): Required<BreakerOptions> | ObservableBreaker =>
+      typeof v === 'object' && v !== null && isBreakerInstance(v)
+        ? v
+        : breakerOptions.parse(v, path),
+    ),
+  ),
+});
+
+const schema = object<IntegrationsObservabilityOptions>()({
+  integrations: recordOf((v, path, name): ResolvedIntegration => {
+    const c = integration.parse(v, path);
+    if (c.baseUrl === undefined && c.hosts.length === 0) {
+      fail(path, 'needs baseUrl or hosts, so that its calls can be recognised');
+    }
+    return {
+      name,
+      origin: c.baseUrl?.origin,
+      pathPrefix: c.baseUrl?.pathname.replace(/\/+$/, '') ?? '',
+      baseUrl: (v as IntegrationConfig).baseUrl,
+      hosts: c.hosts.map((h) => h.toLowerCase()),
+      routes: c.routes,
+      clientErrorsAreSuccess: c.clientErrorsAreSuccess,
+      propagateTrace: c.propagateTrace,
+      breaker: c.breaker,
+    };
+  }),
+  otherHosts: custom<string | false>(
+    (v, path) =>
+      v === false || (typeof v === 'string' && v !== '')
+        ? (v as string | false)
+        : fail(path, 'must be false or a non-empty name', v),
+    () => false,
+  ),
+  automatic: bool(true),
+  logFailures: bool(true),
+});
 
 export function resolveIntegrationsOptions(
   input: IntegrationsObservabilityOptions = {},
 ): ResolvedIntegrationsOptions {
-  if (typeof input !== 'object' || input === null) fail('integrations', 'must be an object', input);
-  unknownKeys(input, TOP, 'integrations');
-  const list = input.integrations ?? {};
-  if (typeof list !== 'object' || list === null || Array.isArray(list)) {
-    fail('integrations.integrations', 'must be an object keyed by integration name', list);
-  }
-  const otherHosts = input.otherHosts ?? false;
-  if (otherHosts !== false && (typeof otherHosts !== 'string' || otherHosts === '')) {
-    fail('integrations.otherHosts', 'must be false or a non-empty name', otherHosts);
-  }
-  return {
-    integrations: Object.entries(list).map(([name, v]) => resolveIntegration(name, v)),
-    otherHosts,
-    automatic: bool(input.automatic, 'integrations.automatic', true),
-    logFailures: bool(input.logFailures, 'integrations.logFailures', true),
-  };
+  return resolveWith(schema, input, 'integrations');
 }

@@ -1,3 +1,18 @@
+import type { Field } from '../options/schema.js';
+import {
+  array,
+  bool,
+  custom,
+  fail,
+  map,
+  num,
+  object,
+  optional,
+  resolveWith,
+  str,
+  urlPath,
+} from '../options/schema.js';
+
 /** Thresholds and durations of one alert; anything left out keeps the specification's default. */
 export interface AlertTuning {
   threshold?: number;
@@ -77,90 +92,103 @@ export interface ResolvedGenerateOptions {
 }
 
 const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
+const duration = (dflt: string) =>
+  str(dflt, (v) => (DURATION.test(v) ? undefined : 'must be a Prometheus duration like 5m'));
 
-function fail(path: string, problem: string, value?: unknown): never {
-  throw new Error(
-    `nestjs-observability generate: invalid option "${path}": ${problem}` +
-      (value === undefined ? '' : ` (got ${JSON.stringify(value)})`),
-  );
-}
-
-function duration(v: unknown, path: string, dflt: string): string {
-  if (v === undefined) return dflt;
-  return typeof v === 'string' && DURATION.test(v)
-    ? v
-    : fail(path, 'must be a Prometheus duration like 5m', v);
-}
-
-function receiver(
-  v: unknown,
-  path: string,
-  dflt: ChannelReceiver | undefined,
-): ChannelReceiver | undefined {
-  if (v === undefined) return dflt;
+const receiver = custom<ChannelReceiver>((v, path) => {
   const r = v as ChannelReceiver;
   if (r?.type === 'webhook' && typeof r.url === 'string' && /^https?:\/\//.test(r.url)) return r;
   if (r?.type === 'slack' && typeof r.apiUrlFile === 'string' && typeof r.channel === 'string')
     return r;
   if (r?.type === 'pagerduty' && typeof r.routingKeyFile === 'string') return r;
+  // Not echoed: a webhook URL or an inline key is a secret.
   return fail(
     path,
     'must be { type: "slack", apiUrlFile, channel }, { type: "pagerduty", routingKeyFile } or { type: "webhook", url } (secrets only as files)',
-    v,
   );
+});
+const withDefault = <T>(f: Field<T | undefined>, dflt: T): Field<T> => map(f, (v) => v ?? dflt);
+
+const tuning = object<AlertTuning>()({
+  threshold: optional(
+    custom((v, path) =>
+      typeof v === 'number' && Number.isFinite(v) ? v : fail(path, 'must be a number', v),
+    ),
+  ),
+  for: optional(duration('0s')),
+  disabled: optional(bool(false)),
+});
+
+function schema(alertKeys: readonly string[]) {
+  return object<GenerateOptions>()({
+    service: str('app', (v) =>
+      /^[a-zA-Z0-9_-]+$/.test(v) ? undefined : 'must be letters, digits, "-" or "_"',
+    ),
+    selector: custom(
+      (v, path) => (typeof v === 'string' ? v : fail(path, 'must be a string', v)),
+      () => '',
+    ),
+    window: duration('5m'),
+    minRequestRate: num(0.5, 0),
+    alerts: custom(
+      (v, path) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v))
+          return fail(path, 'must be an object', v);
+        for (const k of Object.keys(v)) {
+          if (!alertKeys.includes(k))
+            fail(`${path}.${k}`, `unknown alert; one of ${alertKeys.join(', ')}`);
+        }
+        return Object.fromEntries(
+          Object.entries(v).map(([k, t]) => [k, tuning.parse(t, `${path}.${k}`) as AlertTuning]),
+        );
+      },
+      () => ({}),
+    ),
+    forOverride: optional(duration('0s')),
+    datasourceUid: str('prometheus'),
+    prometheusUrl: str('http://127.0.0.1:9090'),
+    runbookBaseUrl: str('runbooks.md'),
+    receivers: object<NonNullable<GenerateOptions['receivers']>>()({
+      slack: withDefault(optional(receiver), {
+        type: 'slack',
+        apiUrlFile: '/etc/alertmanager/secrets/slack-api-url',
+        channel: '#alerts',
+      } as ChannelReceiver),
+      pagerduty: withDefault(optional(receiver), {
+        type: 'pagerduty',
+        routingKeyFile: '/etc/alertmanager/secrets/pagerduty-routing-key',
+      } as ChannelReceiver),
+      watchdog: optional(receiver),
+    }),
+    alertmanager: object<NonNullable<GenerateOptions['alertmanager']>>()({
+      groupWait: duration('30s'),
+      groupInterval: duration('5m'),
+      repeatInterval: duration('4h'),
+    }),
+    scrape: object<NonNullable<GenerateOptions['scrape']>>()({
+      job: optional(str('')),
+      targets: withDefault(
+        optional(
+          array<string>((t) => typeof t === 'string' && t !== '', 'must be an array of host:port'),
+        ),
+        ['127.0.0.1:3000'],
+      ),
+      metricsPath: str('/metrics', urlPath),
+      interval: duration('15s'),
+      alertmanagers: withDefault(
+        optional(
+          array<string>((t) => typeof t === 'string' && t !== '', 'must be an array of host:port'),
+        ),
+        ['127.0.0.1:9093'],
+      ),
+    }),
+  });
 }
 
 export function resolveGenerateOptions(
   o: GenerateOptions = {},
   alertKeys: readonly string[],
 ): ResolvedGenerateOptions {
-  const service = o.service ?? 'app';
-  if (!/^[a-zA-Z0-9_-]+$/.test(service))
-    fail('service', 'must be letters, digits, "-" or "_"', service);
-  const alerts = o.alerts ?? {};
-  for (const [k, t] of Object.entries(alerts)) {
-    if (!alertKeys.includes(k))
-      fail(`alerts.${k}`, `unknown alert; one of ${alertKeys.join(', ')}`);
-    if (t.threshold !== undefined && !Number.isFinite(t.threshold))
-      fail(`alerts.${k}.threshold`, 'must be a number', t.threshold);
-    duration(t.for, `alerts.${k}.for`, '0s');
-  }
-  const min = o.minRequestRate ?? 0.5;
-  if (!Number.isFinite(min) || min < 0) fail('minRequestRate', 'must be a number, 0 or more', min);
-  return {
-    service,
-    selector: o.selector ?? '',
-    window: duration(o.window, 'window', '5m'),
-    minRequestRate: min,
-    alerts,
-    forOverride:
-      o.forOverride === undefined ? undefined : duration(o.forOverride, 'forOverride', '0s'),
-    datasourceUid: o.datasourceUid ?? 'prometheus',
-    prometheusUrl: o.prometheusUrl ?? 'http://127.0.0.1:9090',
-    runbookBaseUrl: o.runbookBaseUrl ?? 'runbooks.md',
-    receivers: {
-      slack: receiver(o.receivers?.slack, 'receivers.slack', {
-        type: 'slack',
-        apiUrlFile: '/etc/alertmanager/secrets/slack-api-url',
-        channel: '#alerts',
-      })!,
-      pagerduty: receiver(o.receivers?.pagerduty, 'receivers.pagerduty', {
-        type: 'pagerduty',
-        routingKeyFile: '/etc/alertmanager/secrets/pagerduty-routing-key',
-      })!,
-      watchdog: receiver(o.receivers?.watchdog, 'receivers.watchdog', undefined),
-    },
-    alertmanager: {
-      groupWait: duration(o.alertmanager?.groupWait, 'alertmanager.groupWait', '30s'),
-      groupInterval: duration(o.alertmanager?.groupInterval, 'alertmanager.groupInterval', '5m'),
-      repeatInterval: duration(o.alertmanager?.repeatInterval, 'alertmanager.repeatInterval', '4h'),
-    },
-    scrape: {
-      job: o.scrape?.job ?? service,
-      targets: o.scrape?.targets ?? ['127.0.0.1:3000'],
-      metricsPath: o.scrape?.metricsPath ?? '/metrics',
-      interval: duration(o.scrape?.interval, 'scrape.interval', '15s'),
-      alertmanagers: o.scrape?.alertmanagers ?? ['127.0.0.1:9093'],
-    },
-  };
+  const r = resolveWith(schema(alertKeys), o);
+  return { ...r, scrape: { ...r.scrape, job: r.scrape.job ?? r.service } };
 }

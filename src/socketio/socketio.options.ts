@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { ObservabilityOptionsError } from '../observability.options.js';
+import type { Output } from '../options/schema.js';
+import { bool, custom, int, object, resolveWith, str } from '../options/schema.js';
 
 export interface SocketIoObservabilityOptions {
   /** The `server_id` label (default `<hostname>:<pid>`). */
@@ -10,46 +11,19 @@ export interface SocketIoObservabilityOptions {
   traceHandlers?: boolean;
 }
 
-export type ResolvedSocketIoOptions = Required<SocketIoObservabilityOptions>;
+const schema = object<SocketIoObservabilityOptions>()({
+  serverId: custom(
+    (v, path) => str('').parse(v, path),
+    () => `${hostname()}:${process.pid}`,
+  ),
+  latencyProbeIntervalMs: int(10_000, 10),
+  traceHandlers: bool(true),
+});
 
-const KEYS = ['serverId', 'latencyProbeIntervalMs', 'traceHandlers'];
+export type ResolvedSocketIoOptions = Output<typeof schema>;
 
 export function resolveSocketIoOptions(
   input: SocketIoObservabilityOptions = {},
 ): ResolvedSocketIoOptions {
-  for (const k of Object.keys(input)) {
-    if (!KEYS.includes(k)) throw new ObservabilityOptionsError(`socketio.${k}`, 'unknown option');
-  }
-  const { serverId, latencyProbeIntervalMs, traceHandlers } = input;
-  if (serverId !== undefined && (typeof serverId !== 'string' || serverId === '')) {
-    throw new ObservabilityOptionsError(
-      'socketio.serverId',
-      'must be a non-empty string',
-      serverId,
-    );
-  }
-  if (
-    latencyProbeIntervalMs !== undefined &&
-    (typeof latencyProbeIntervalMs !== 'number' ||
-      !Number.isInteger(latencyProbeIntervalMs) ||
-      latencyProbeIntervalMs < 10)
-  ) {
-    throw new ObservabilityOptionsError(
-      'socketio.latencyProbeIntervalMs',
-      'must be an integer of at least 10',
-      latencyProbeIntervalMs,
-    );
-  }
-  if (traceHandlers !== undefined && typeof traceHandlers !== 'boolean') {
-    throw new ObservabilityOptionsError(
-      'socketio.traceHandlers',
-      'must be true or false',
-      traceHandlers,
-    );
-  }
-  return {
-    serverId: serverId ?? `${hostname()}:${process.pid}`,
-    latencyProbeIntervalMs: latencyProbeIntervalMs ?? 10_000,
-    traceHandlers: traceHandlers ?? true,
-  };
+  return resolveWith(schema, input, 'socketio');
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { ObservabilityOptionsError } from '../observability.options.js';
+import type { Output } from '../options/schema.js';
+import { custom, fail, fn, int, object, optional, resolveWith, str } from '../options/schema.js';
 
 /** Pending sync operations per organization, read at scrape time. */
 export type SyncQueueReader = () =>
@@ -23,47 +24,28 @@ export interface SyncObservabilityOptions {
   timeoutMs?: number;
 }
 
-export interface ResolvedSyncOptions {
-  redis?: string | Redis;
-  redisKey: string;
-  queueDepth?: SyncQueueReader;
-  timeoutMs: number;
-}
+const schema = object<SyncObservabilityOptions>()({
+  redis: optional(
+    custom((v, path) => {
+      if (typeof v === 'string' && /^rediss?:\/\//.test(v)) return v;
+      if (typeof v === 'object' && v !== null && typeof (v as Redis).hgetall === 'function') {
+        return v as Redis;
+      }
+      // Never echo the string: a Redis URL may carry a password.
+      return fail(
+        path,
+        'must be a redis:// URL or an ioredis client',
+        typeof v === 'string' ? '(a string that is not a redis URL)' : typeof v,
+      );
+    }),
+  ),
+  redisKey: str('nestjs-observability:sync:last-success'),
+  queueDepth: fn<SyncQueueReader>(),
+  timeoutMs: int(1000, 1),
+});
 
-const KEYS = ['redis', 'redisKey', 'queueDepth', 'timeoutMs'];
+export type ResolvedSyncOptions = Output<typeof schema>;
 
 export function resolveSyncOptions(input: SyncObservabilityOptions = {}): ResolvedSyncOptions {
-  for (const k of Object.keys(input)) {
-    if (!KEYS.includes(k)) throw new ObservabilityOptionsError(`sync.${k}`, 'unknown option');
-  }
-  const { redis, redisKey, queueDepth, timeoutMs } = input;
-  if (
-    redis !== undefined &&
-    !(typeof redis === 'string' && /^rediss?:\/\//.test(redis)) &&
-    !(typeof redis === 'object' && redis !== null && typeof redis.hgetall === 'function')
-  ) {
-    throw new ObservabilityOptionsError(
-      'sync.redis',
-      'must be a redis:// URL or an ioredis client',
-      typeof redis === 'string' ? '(a string that is not a redis URL)' : typeof redis,
-    );
-  }
-  if (redisKey !== undefined && (typeof redisKey !== 'string' || redisKey === '')) {
-    throw new ObservabilityOptionsError('sync.redisKey', 'must be a non-empty string', redisKey);
-  }
-  if (queueDepth !== undefined && typeof queueDepth !== 'function') {
-    throw new ObservabilityOptionsError('sync.queueDepth', 'must be a function', queueDepth);
-  }
-  if (
-    timeoutMs !== undefined &&
-    (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1)
-  ) {
-    throw new ObservabilityOptionsError('sync.timeoutMs', 'must be a positive integer', timeoutMs);
-  }
-  return {
-    redis,
-    redisKey: redisKey ?? 'nestjs-observability:sync:last-success',
-    queueDepth,
-    timeoutMs: timeoutMs ?? 1000,
-  };
+  return resolveWith(schema, input, 'sync');
 }

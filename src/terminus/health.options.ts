@@ -1,4 +1,16 @@
-import { ObservabilityOptionsError } from '../observability.options.js';
+import type { Output } from '../options/schema.js';
+import {
+  bool,
+  custom,
+  fail,
+  int,
+  object,
+  oneOf,
+  optional,
+  resolveWith,
+  str,
+  urlPath,
+} from '../options/schema.js';
 
 /** Something that answers a Redis PING (an ioredis or node-redis client). */
 export interface RedisPinger {
@@ -52,105 +64,44 @@ export interface HealthOptions {
   format?: 'spec' | 'terminus';
 }
 
-export type ResolvedHealthOptions = Required<
-  Omit<HealthOptions, 'database' | 'redis' | 'workers' | 'checks'>
-> &
-  Pick<HealthOptions, 'database' | 'redis' | 'workers'> & { checks: CustomHealthCheck[] };
+const schema = object<HealthOptions>()({
+  path: str('/health', urlPath),
+  livenessPath: str('/health/live', urlPath),
+  readinessPath: str('/health/ready', urlPath),
+  timeoutMs: int(1000, 1, 600_000),
+  database: optional(bool(false)),
+  redis: optional(
+    custom((v, path) =>
+      typeof v === 'boolean' || typeof (v as RedisPinger | null)?.ping === 'function'
+        ? (v as boolean | RedisPinger)
+        : fail(path, 'must be true, false or a client with ping()'),
+    ),
+  ),
+  workers: optional(
+    custom((v, path) =>
+      typeof v === 'boolean' || typeof (v as { queue?: unknown } | null)?.queue === 'string'
+        ? (v as boolean | { queue: string })
+        : fail(path, 'must be true, false or { queue: string }', v),
+    ),
+  ),
+  checks: custom(
+    (v, path) =>
+      Array.isArray(v) &&
+      v.every(
+        (c: Partial<CustomHealthCheck> | null) =>
+          typeof c?.name === 'string' && typeof c.check === 'function',
+      )
+        ? (v as CustomHealthCheck[])
+        : fail(path, 'must be an array of { name, check() }'),
+    () => [],
+  ),
+  drainDelayMs: int(0, 0, 600_000),
+  serve: oneOf(['raw', 'controller'] as const, 'raw'),
+  format: oneOf(['spec', 'terminus'] as const, 'spec'),
+});
 
-const KEYS = [
-  'path',
-  'livenessPath',
-  'readinessPath',
-  'timeoutMs',
-  'database',
-  'redis',
-  'workers',
-  'checks',
-  'drainDelayMs',
-  'serve',
-  'format',
-];
+export type ResolvedHealthOptions = Output<typeof schema>;
 
 export function resolveHealthOptions(o: HealthOptions = {}): ResolvedHealthOptions {
-  for (const k of Object.keys(o)) {
-    if (!KEYS.includes(k)) throw new ObservabilityOptionsError(`health.${k}`, 'unknown option');
-  }
-  const path = (key: 'path' | 'livenessPath' | 'readinessPath', dflt: string) => {
-    const v = o[key] ?? dflt;
-    if (typeof v !== 'string' || !v.startsWith('/') || /[\s?#]/.test(v)) {
-      throw new ObservabilityOptionsError(
-        `health.${key}`,
-        'must start with "/" and contain no spaces, "?" or "#"',
-        v,
-      );
-    }
-    return v;
-  };
-  const ms = (key: 'timeoutMs' | 'drainDelayMs', dflt: number, min: number) => {
-    const v = o[key] ?? dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 600_000) {
-      throw new ObservabilityOptionsError(
-        `health.${key}`,
-        `must be an integer from ${min} to 600000`,
-        v,
-      );
-    }
-    return v;
-  };
-  if (
-    o.redis !== undefined &&
-    typeof o.redis !== 'boolean' &&
-    typeof (o.redis as RedisPinger).ping !== 'function'
-  ) {
-    throw new ObservabilityOptionsError(
-      'health.redis',
-      'must be true, false or a client with ping()',
-    );
-  }
-  if (
-    o.workers !== undefined &&
-    typeof o.workers !== 'boolean' &&
-    typeof o.workers?.queue !== 'string'
-  ) {
-    throw new ObservabilityOptionsError(
-      'health.workers',
-      'must be true, false or { queue: string }',
-      o.workers,
-    );
-  }
-  const checks = o.checks ?? [];
-  if (
-    !Array.isArray(checks) ||
-    checks.some((c) => typeof c?.name !== 'string' || typeof c.check !== 'function')
-  ) {
-    throw new ObservabilityOptionsError('health.checks', 'must be an array of { name, check() }');
-  }
-  const resolved: ResolvedHealthOptions = {
-    path: path('path', '/health'),
-    livenessPath: path('livenessPath', '/health/live'),
-    readinessPath: path('readinessPath', '/health/ready'),
-    timeoutMs: ms('timeoutMs', 1000, 1),
-    drainDelayMs: ms('drainDelayMs', 0, 0),
-    database: o.database,
-    redis: o.redis,
-    workers: o.workers,
-    checks,
-    serve: o.serve ?? 'raw',
-    format: o.format ?? 'spec',
-  };
-  if (!['raw', 'controller'].includes(resolved.serve)) {
-    throw new ObservabilityOptionsError(
-      'health.serve',
-      'must be "raw" or "controller"',
-      resolved.serve,
-    );
-  }
-  if (!['spec', 'terminus'].includes(resolved.format)) {
-    throw new ObservabilityOptionsError(
-      'health.format',
-      'must be "spec" or "terminus"',
-      resolved.format,
-    );
-  }
-  return resolved;
+  return resolveWith(schema, o, 'health');
 }

@@ -5,7 +5,7 @@ import type { Logger as Pino } from 'pino';
 import { DataSource } from 'typeorm';
 import { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { JSON_LOGGER } from '../observability.constants.js';
-import { ObservabilityOptionsError } from '../observability.options.js';
+import { num, object, resolveWith } from '../options/schema.js';
 import { PoolGauges } from './pool-gauges.collector.js';
 import { QueryMetricsSubscriber } from './query-metrics.subscriber.js';
 
@@ -15,6 +15,8 @@ export interface TypeOrmObservabilityOptions {
 }
 
 const OPTIONS = Symbol('nestjs-observability:typeorm-options');
+
+const schema = object<TypeOrmObservabilityOptions>()({ slowQueryMs: num(1000, 0) });
 
 /**
  * Attaches the query subscriber to every TypeORM DataSource of the app
@@ -81,18 +83,7 @@ export class TypeOrmInstrumentation implements OnModuleInit, OnApplicationShutdo
 @Module({})
 export class TypeOrmObservabilityModule {
   static forRoot(options: TypeOrmObservabilityOptions = {}): DynamicModule {
-    const slowQueryMs = options.slowQueryMs ?? 1000;
-    if (typeof slowQueryMs !== 'number' || !Number.isFinite(slowQueryMs) || slowQueryMs < 0) {
-      throw new ObservabilityOptionsError(
-        'typeorm.slowQueryMs',
-        'must be a number of milliseconds, 0 or more',
-        slowQueryMs,
-      );
-    }
-    for (const k of Object.keys(options)) {
-      if (k !== 'slowQueryMs')
-        throw new ObservabilityOptionsError(`typeorm.${k}`, 'unknown option');
-    }
+    const { slowQueryMs } = resolveWith(schema, options, 'typeorm');
     return {
       module: TypeOrmObservabilityModule,
       global: true,
