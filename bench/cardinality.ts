@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CATALOG, HttpInstrumentation, MetricsRegistry, TraceContext } from '../src/index.js';
-import { resolveOptions } from '../src/observability.options.js';
+import { httpSettings, resolveOptions } from '../src/observability.options.js';
 import type { Writable } from 'node:stream';
 import pino from 'pino';
 
@@ -38,7 +38,7 @@ export function runCardinalityAttack(requests: number): CardinalityResult {
   const registry = new MetricsRegistry({ labels: options.labels });
   const trace = new TraceContext();
   const http = new HttpInstrumentation(
-    options,
+    httpSettings(options),
     registry,
     trace,
     pino({ level: 'silent' }),

@@ -27,7 +27,7 @@ import { MetricsRegistry } from './metrics/metrics-registry.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { JSON_LOGGER, LOG_DESTINATION, OBSERVABILITY_OPTIONS } from './observability.constants.js';
 import type { ObservabilityModuleOptions, ResolvedOptions } from './observability.options.js';
-import { resolveOptions } from './observability.options.js';
+import { httpSettings, resolveOptions } from './observability.options.js';
 
 const builder = new ConfigurableModuleBuilder<ObservabilityModuleOptions>({
   moduleName: 'Observability',
@@ -62,7 +62,18 @@ const providers: Provider[] = [
       trace: TraceContext,
       dest: OwnedDestination,
       errors: LoggedErrors,
-    ) => createJsonLogger(o, trace, dest.stream, errors),
+    ) =>
+      createJsonLogger(
+        {
+          level: o.logging.level,
+          redact: o.logging.redact,
+          serviceName: o.serviceName,
+          site: o.site,
+        },
+        trace,
+        dest.stream,
+        errors,
+      ),
     inject: [OBSERVABILITY_OPTIONS, TraceContext, LOG_DESTINATION, LoggedErrors],
   },
   {
@@ -117,7 +128,7 @@ const providers: Provider[] = [
       dest: OwnedDestination,
     ) =>
       new HttpInstrumentation(
-        o,
+        httpSettings(o),
         r,
         t,
         log,

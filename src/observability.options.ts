@@ -2,7 +2,9 @@ import type { DestinationStream } from 'pino';
 import type { RequestResolver } from './context/request-context.js';
 import { DEFAULT_TRACE_ID_MAX_LENGTH } from './context/trace-id.js';
 import { DEFAULT_LABEL_LIMITS } from './metrics/label-guard.js';
+import type { HttpSettings } from './http/http-instrumentation.js';
 import type { LabelLimits } from './metrics/label-guard.js';
+import type { MetricsAuth } from './metrics/metrics-endpoint.js';
 import {
   array,
   bool,
@@ -24,9 +26,7 @@ import {
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
-/** Credentials `/metrics` asks for. */
-export type MetricsAuth =
-  { type: 'bearer'; token: string } | { type: 'basic'; username: string; password: string };
+export type { MetricsAuth };
 
 export interface MetricsOptions {
   /** Serve and collect metrics at all. */
@@ -302,3 +302,22 @@ export const defaultUserResolver: RequestResolver = (req) => {
   if (typeof u.id === 'string' || typeof u.id === 'number') return String(u.id);
   return undefined;
 };
+
+/** The part of the options the HTTP instrumentation reads. @internal */
+export function httpSettings(o: ResolvedOptions): HttpSettings {
+  return {
+    enabled: o.http.enabled,
+    ignorePaths: o.http.ignorePaths,
+    unmatchedEndpoint: o.http.unmatchedEndpoint,
+    traceEnabled: o.trace.enabled,
+    traceHeader: o.trace.header,
+    acceptTraceparent: o.trace.acceptTraceparent,
+    traceMaxLength: o.trace.maxLength,
+    responseHeader: o.trace.responseHeader,
+    exemplars: o.metrics.exemplars,
+    metricsPath: o.metrics.path,
+    resolveOrganization: o.organization.resolve,
+    resolveUser: o.resolveUser,
+    fallbackOrganization: o.organization.fallback,
+  };
+}

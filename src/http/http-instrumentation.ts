@@ -15,7 +15,7 @@ import type {
 import type { MetricsEndpoint } from '../metrics/metrics-endpoint.js';
 import type { MetricsRegistry } from '../metrics/metrics-registry.js';
 import type { AccessLog } from '../logging/access-log.js';
-import type { ResolvedOptions } from '../observability.options.js';
+import type { RequestResolver } from '../context/request-context.js';
 import type { EndpointOf, HttpContextShared } from './http-request-context.js';
 import { HttpRequestContext } from './http-request-context.js';
 
@@ -28,6 +28,29 @@ const ERROR_LOG_INTERVAL_MS = 60_000;
 
 /** Answers a request on raw Node objects (see `addRawRoute`). */
 export type RawRouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** What the HTTP instrumentation needs from the module's options, and nothing more. */
+export interface HttpSettings {
+  /** Record HTTP metrics and access lines. */
+  enabled: boolean;
+  ignorePaths: readonly (string | RegExp)[];
+  unmatchedEndpoint: string;
+  /** Give requests a trace ID and context. */
+  traceEnabled: boolean;
+  /** Lower-case trace header. */
+  traceHeader: string;
+  acceptTraceparent: boolean;
+  traceMaxLength: number;
+  /** Echo the trace ID in the response. */
+  responseHeader: boolean;
+  /** Trace-ID exemplars on the latency histogram. */
+  exemplars: boolean;
+  /** Where the scrape is answered (when the metrics share the app's port). */
+  metricsPath: string;
+  resolveOrganization: RequestResolver;
+  resolveUser: RequestResolver;
+  fallbackOrganization: string;
+}
 
 /** The series one route's requests touch, resolved once and reused. */
 interface RouteSeries {
@@ -62,7 +85,7 @@ export class HttpInstrumentation {
   readonly traceEnabled: boolean;
 
   constructor(
-    private readonly options: ResolvedOptions,
+    private readonly settings: HttpSettings,
     private readonly registry: MetricsRegistry,
     private readonly trace: TraceContext,
     private readonly log: Pino,
@@ -76,16 +99,16 @@ export class HttpInstrumentation {
     this.requestSize = registry.histogram(CATALOG.httpRequestSizeBytes);
     this.responseSize = registry.histogram(CATALOG.httpResponseSizeBytes);
     this.ignoredExact = new Set(
-      options.http.ignorePaths.filter((p): p is string => typeof p === 'string'),
+      settings.ignorePaths.filter((p): p is string => typeof p === 'string'),
     );
-    this.ignoredPatterns = options.http.ignorePaths.filter((p): p is RegExp => p instanceof RegExp);
-    this.traceHeader = options.trace.header;
+    this.ignoredPatterns = settings.ignorePaths.filter((p): p is RegExp => p instanceof RegExp);
+    this.traceHeader = settings.traceHeader;
     if (metrics !== undefined) {
-      this.addRawRoute(options.metrics.path, (req, res) => void metrics.handle(req, res));
+      this.addRawRoute(settings.metricsPath, (req, res) => void metrics.handle(req, res));
     }
-    this.traceEnabled = options.trace.enabled;
-    this.exemplars = options.metrics.exemplars && this.traceEnabled;
-    this.echoTrace = this.traceEnabled && options.trace.responseHeader;
+    this.traceEnabled = settings.traceEnabled;
+    this.exemplars = settings.exemplars && this.traceEnabled;
+    this.echoTrace = this.traceEnabled && settings.responseHeader;
   }
 
   /**
@@ -112,8 +135,8 @@ export class HttpInstrumentation {
   /** Builds the state shared by every request of one adapter. */
   shared(endpointOf: EndpointOf): HttpContextShared {
     return {
-      resolveOrganization: this.options.organization.resolve,
-      resolveUser: this.options.resolveUser,
+      resolveOrganization: this.settings.resolveOrganization,
+      resolveUser: this.settings.resolveUser,
       endpointOf,
       onResolverError: (which, err) => this.internalError(`resolver:${which}`, err),
     };
@@ -138,7 +161,7 @@ export class HttpInstrumentation {
       const method = KNOWN_METHODS.has(m) ? m : 'OTHER';
       const ctx = new HttpRequestContext(traceId, method, req, res, raw, shared);
       if (this.echoTrace && !res.headersSent) res.setHeader(this.traceHeader, traceId);
-      if (!this.options.http.enabled || this.isIgnored(path)) {
+      if (!this.settings.enabled || this.isIgnored(path)) {
         ctx.done = true;
         return ctx;
       }
@@ -154,10 +177,10 @@ export class HttpInstrumentation {
 
   private traceIdOf(req: IncomingMessage): string {
     const h = req.headers;
-    const max = this.options.trace.maxLength;
+    const max = this.settings.traceMaxLength;
     return (
       acceptTraceId(h[this.traceHeader], max) ??
-      (this.options.trace.acceptTraceparent ? traceIdFromTraceparent(h.traceparent) : undefined) ??
+      (this.settings.acceptTraceparent ? traceIdFromTraceparent(h.traceparent) : undefined) ??
       newTraceId()
     );
   }
@@ -179,8 +202,8 @@ export class HttpInstrumentation {
       const res = ctx.res;
       const seconds = (performance.now() - ctx.start) / 1000;
       const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
-      const endpoint = ctx.endpoint() ?? this.options.http.unmatchedEndpoint;
-      const org = ctx.organization ?? this.options.organization.fallback;
+      const endpoint = ctx.endpoint() ?? this.settings.unmatchedEndpoint;
+      const org = ctx.organization ?? this.settings.fallbackOrganization;
       this.activeSeries(ctx.method).value--;
 
       const route = this.routeSeries(ctx.method, endpoint);

@@ -2,7 +2,6 @@ import pino from 'pino';
 import type { DestinationStream, Logger as PinoLogger, LoggerOptions } from 'pino';
 import type { TraceContext } from '../context/trace-context.js';
 import { NO_TRACE } from '../context/trace-context.js';
-import type { ResolvedOptions } from '../observability.options.js';
 import { errorFields } from './error-fields.js';
 import { isoNow } from './iso-time.js';
 import type { LoggedErrors } from './logged-errors.js';
@@ -25,7 +24,22 @@ export interface OwnedDestination {
   close(): Promise<void>;
 }
 
-export function openDestination(logging: ResolvedOptions['logging']): OwnedDestination {
+/** Where lines go: `stdout`, `stderr`, a file path or a stream; `sync` writes each line at once. */
+export interface DestinationSettings {
+  destination: string | DestinationStream;
+  sync: boolean;
+}
+
+/** What the JSON logger needs from the module's options. */
+export interface JsonLoggerSettings {
+  level: string;
+  /** Extra field names to redact. */
+  redact: readonly string[];
+  serviceName: string;
+  site: string;
+}
+
+export function openDestination(logging: DestinationSettings): OwnedDestination {
   const dest = logging.destination;
   if (typeof dest !== 'string') return { stream: dest, close: async () => undefined };
   const fd = dest === 'stdout' ? 1 : dest === 'stderr' ? 2 : undefined;
@@ -70,18 +84,18 @@ export function openDestination(logging: ResolvedOptions['logging']): OwnedDesti
  * `error_type` + `stack_trace`, secrets redacted.
  */
 export function createJsonLogger(
-  options: ResolvedOptions,
+  settings: JsonLoggerSettings,
   context: TraceContext,
   destination: DestinationStream,
   errors?: LoggedErrors,
 ): PinoLogger {
-  const extra = extraFieldMatcher(options.logging.redact);
+  const extra = extraFieldMatcher(settings.redact);
   const storage = context.storage;
   const config: LoggerOptions = {
-    level: options.logging.level,
+    level: settings.level,
     messageKey: 'message',
     errorKey: 'err',
-    base: { service: options.serviceName, site: options.site },
+    base: { service: settings.serviceName, site: settings.site },
     timestamp: () => `,"timestamp":"${isoNow()}"`,
     formatters: {
       level: (label) => ({ level: SPEC_LEVELS[label] ?? label.toUpperCase() }),

@@ -1,9 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGzip } from 'node:zlib';
-import type { MetricsAuth } from '../observability.options.js';
 import { CONTENT_TYPES, negotiateFormat, renderExposition } from './exposition.js';
 import type { MetricsRegistry } from './metrics-registry.js';
+
+/** Credentials `/metrics` asks for. */
+export type MetricsAuth =
+  { type: 'bearer'; token: string } | { type: 'basic'; username: string; password: string };
 
 export interface MetricsEndpointOptions {
   auth?: MetricsAuth;
