@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CATALOG, HttpInstrumentation, MetricsRegistry, TraceContext } from '../src/index.js';
+import { CATALOG, TraceContext } from '../src/index.js';
+import { HttpInstrumentation } from '../src/http/http-instrumentation.js';
+import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import { httpSettings, resolveOptions } from '../src/observability.options.js';
 import type { Writable } from 'node:stream';
 import pino from 'pino';

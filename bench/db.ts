@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import pino from 'pino';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { MetricsRegistry } from '../src/index.js';
-import { QueryMetricsSubscriber } from '../src/typeorm/index.js';
+import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
+import { QueryMetricsSubscriber } from '../src/typeorm/query-metrics.subscriber.js';
 import { median } from './cpu.js';
 
 @Entity('bench_item')

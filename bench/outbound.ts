@@ -1,7 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import pino from 'pino';
-import { MetricsRegistry, TraceContext } from '../src/index.js';
+import { TraceContext } from '../src/index.js';
+import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import { Integrations } from '../src/integrations/index.js';
 import { resolveIntegrationsOptions } from '../src/integrations/integrations.options.js';
 import { median } from './cpu.js';

@@ -1,5 +1,6 @@
 import { Counter, Registry } from 'prom-client';
-import { CATALOG, MetricsRegistry } from '../src/index.js';
+import { CATALOG } from '../src/index.js';
+import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import { renderExpositionToString } from '../src/metrics/exposition.js';
 import { median } from './cpu.js';
 

@@ -30,3 +30,19 @@ describe('layering', () => {
     },
   );
 });
+
+describe('public API', () => {
+  it('the main entry point exports only what users need at run time', async () => {
+    const api = await import('./index.js');
+    expect(Object.keys(api).sort()).toEqual([
+      'CATALOG',
+      'CATALOG_DEFINITIONS',
+      'InstrumentJob',
+      'MetricsService',
+      'ObservabilityModule',
+      'ObservabilityOptionsError',
+      'StructuredLogger',
+      'TraceContext',
+    ]);
+  });
+});

@@ -1,6 +1,7 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { CATALOG, MetricsRegistry } from '../src/index.js';
+import { CATALOG } from '../src/index.js';
+import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import type { BullApp } from './support/bull-app.js';
 import { ReportService, startBullApp } from './support/bull-app.js';
 import { eventually, rawRequest } from './support/http-client.js';

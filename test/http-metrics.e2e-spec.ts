@@ -1,5 +1,6 @@
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import { CATALOG, MetricsRegistry, TraceContext } from '../src/index.js';
+import { CATALOG, TraceContext } from '../src/index.js';
+import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import { abortedRequest, eventually, rawRequest } from './support/http-client.js';
 import { parseExposition, sumOf } from './support/prom-text.js';
 import type { AdapterKind, TestApp } from './support/test-app.js';

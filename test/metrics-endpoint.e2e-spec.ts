@@ -7,12 +7,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
 import { map } from 'rxjs';
-import {
-  CATALOG,
-  CATALOG_DEFINITIONS,
-  MetricsRegistry,
-  ObservabilityModule,
-} from '../src/index.js';
+import { CATALOG, CATALOG_DEFINITIONS, ObservabilityModule } from '../src/index.js';
+import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import { fillCatalog } from './support/fill-catalog.js';
 import { rawRequest } from './support/http-client.js';
 import { parseExposition, samplesOf, sumOf } from './support/prom-text.js';

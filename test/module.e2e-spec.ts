@@ -2,13 +2,8 @@ import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { PinoLogger } from 'nestjs-pino';
-import {
-  CATALOG,
-  MetricsRegistry,
-  MetricsService,
-  ObservabilityModule,
-  StructuredLogger,
-} from '../src/index.js';
+import { CATALOG, MetricsService, ObservabilityModule, StructuredLogger } from '../src/index.js';
+import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import { IntegrationsObservabilityModule } from '../src/integrations/index.js';
 import { SyncMetrics, SyncObservabilityModule } from '../src/sync/index.js';
 import { HealthObservabilityModule } from '../src/terminus/index.js';
@@ -110,7 +105,9 @@ describe('ObservabilityModule', () => {
       @Get('shape')
       shape() {
         this.sync.delta('Note', 'update', 'acme');
-        this.metrics.counter(CATALOG.syncConflictsTotal).inc({ doctype: 'Note', strategy: 'merge' });
+        this.metrics
+          .counter(CATALOG.syncConflictsTotal)
+          .inc({ doctype: 'Note', strategy: 'merge' });
         this.log.info('from the structured logger');
         this.pino.info('from nestjs-pino');
         return 'ok';

@@ -1,6 +1,7 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { CATALOG, MetricsRegistry } from '../src/index.js';
+import { CATALOG } from '../src/index.js';
+import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import { rawRequest } from './support/http-client.js';
 import { parseExposition, sumOf } from './support/prom-text.js';
 import type { DbApp, DbKind } from './support/typeorm-app.js';

@@ -7,4 +7,3 @@ export type {
 } from './integrations.options.js';
 export type { CockatielBreaker, ObservableBreaker, OpossumBreaker } from './breakers.js';
 export { BreakerState } from './breakers.js';
-export { templatePath } from './endpoint-template.js';

@@ -1,4 +1,4 @@
-import type { MetricsRegistry } from '../../src/index.js';
+import type { MetricsRegistry } from '../../src/metrics/metrics-registry.js';
 import { CATALOG_DEFINITIONS } from '../../src/index.js';
 
 /** Records one sample in every catalog family, with label values derived from the label names. */
