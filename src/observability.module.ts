@@ -83,6 +83,7 @@ const providers: Provider[] = [
         labels: o.labels,
         defaultLabels: o.metrics.defaultLabels,
         collectorTimeoutMs: o.metrics.collectorTimeoutMs,
+        exposeAllFamilies: o.metrics.exposeAllFamilies,
         onCollectorError: (collector, err) =>
           log.warn(
             { err, collector },
@@ -232,6 +233,7 @@ export class ObservabilityModule
     @Inject(LOG_DESTINATION) private readonly destination: OwnedDestination,
     nestLogger: ObservabilityLogger,
     private readonly jobs: JobInstrumentation,
+    private readonly registry: MetricsRegistry,
   ) {
     super();
     // Nest's own logs (and the exception handler's) become JSON lines with
@@ -249,7 +251,8 @@ export class ObservabilityModule
   configure(_consumer: MiddlewareConsumer): void {
     const adapter = this.adapterHost.httpAdapter;
     if (!adapter) return; // an application context without HTTP
-    if (!installHttpHooks(adapter, this.http)) {
+    if (installHttpHooks(adapter, this.http)) this.registry.useGroup('http');
+    else {
       this.log.warn(
         `nestjs-observability: HTTP adapter "${adapter.getType()}" is not supported; HTTP metrics are off`,
       );

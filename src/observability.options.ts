@@ -49,6 +49,12 @@ export interface MetricsOptions {
   gzip?: boolean;
   /** Time limit for each scrape-time collector (queue depths, pool gauges), in ms. */
   collectorTimeoutMs?: number;
+  /**
+   * Expose every catalog family, also those of integrations that are not
+   * installed (as empty `# TYPE` blocks). Default false: a family shows once
+   * its recorder is installed or it has a sample.
+   */
+  exposeAllFamilies?: boolean;
 }
 
 export interface HttpOptions {
@@ -157,6 +163,7 @@ const metrics = object<MetricsOptions>()({
   exemplars: bool(true),
   gzip: bool(true),
   collectorTimeoutMs: int(2000, 1, 600_000),
+  exposeAllFamilies: bool(false),
 });
 
 /** Never echoes what was given here: it may be the secret itself. */

@@ -2,7 +2,13 @@ import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { PinoLogger } from 'nestjs-pino';
-import { CATALOG, MetricsService, ObservabilityModule, StructuredLogger } from '../src/index.js';
+import {
+  CATALOG,
+  CATALOG_DEFINITIONS,
+  MetricsService,
+  ObservabilityModule,
+  StructuredLogger,
+} from '../src/index.js';
 import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import { IntegrationsObservabilityModule } from '../src/integrations/index.js';
 import { SyncMetrics, SyncObservabilityModule } from '../src/sync/index.js';
@@ -141,6 +147,46 @@ describe('ObservabilityModule', () => {
     } finally {
       await app.close();
     }
+  });
+
+  describe('families without a recorder', () => {
+    const typeLines = (body: string) =>
+      new Set([...body.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+    const groupFamilies = (group: string) =>
+      CATALOG_DEFINITIONS.filter((d) => d.group === group).map((d) => d.name);
+
+    it('are not exposed as empty blocks in an app without their integration', async () => {
+      const t = await startTestApp('express');
+      try {
+        const types = typeLines((await rawRequest(`${t.url}/metrics`)).body);
+        for (const name of groupFamilies('http')) expect(types).toContain(name);
+        for (const name of groupFamilies('self')) expect(types).toContain(name);
+        for (const group of ['jobs', 'database', 'integrations', 'sync', 'socketio']) {
+          for (const name of groupFamilies(group)) expect(types).not.toContain(name);
+        }
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('are exposed from the start once their module is installed, or when asked for', async () => {
+      const withSync = await startTestApp('express', {
+        imports: [SyncObservabilityModule.forRoot()],
+      });
+      const all = await startTestApp('express', {
+        options: { metrics: { exposeAllFamilies: true } },
+      });
+      try {
+        const sync = typeLines((await rawRequest(`${withSync.url}/metrics`)).body);
+        for (const name of groupFamilies('sync')) expect(sync).toContain(name);
+        for (const name of groupFamilies('socketio')) expect(sync).not.toContain(name);
+        const every = typeLines((await rawRequest(`${all.url}/metrics`)).body);
+        for (const d of CATALOG_DEFINITIONS) expect(every).toContain(d.name);
+      } finally {
+        await withSync.close();
+        await all.close();
+      }
+    });
   });
 
   // That the core loads without the optional peers is proven by test/optional-peers.e2e-spec.ts

@@ -74,6 +74,7 @@ export class BullMqInstrumentation
     // Now, while Nest instantiates providers: before any worker is created or
     // any onModuleInit hook could enqueue.
     this.uninstall = installBullMqPatches(this);
+    registry.useGroup('jobs');
   }
 
   // --- producer side --------------------------------------------------------

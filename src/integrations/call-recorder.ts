@@ -44,6 +44,7 @@ export class CallRecorder {
     private readonly log: Pino,
     private readonly logFailures: boolean,
   ) {
+    registry.useGroup('integrations');
     this.requests = registry.counter(CATALOG.integrationRequestsTotal);
     this.duration = registry.histogram(CATALOG.integrationDurationSeconds);
   }

@@ -47,7 +47,7 @@ export async function* renderExposition(
   await registry.collect();
 
   let buf = '';
-  for (const family of registry.allFamilies()) {
+  for (const family of registry.exposedFamilies()) {
     for (const piece of renderFamily(family, om, exemplars, prefix)) {
       buf += piece;
       if (buf.length >= chunkSize) {

@@ -1,5 +1,7 @@
 import type { Registry as PromRegistry } from 'prom-client';
 import { CATALOG, CATALOG_DEFINITIONS } from './catalog.js';
+
+const CATALOG_NAMES = new Set(CATALOG_DEFINITIONS.map((d) => d.name));
 import type { AnyFamily } from './families.js';
 import { CounterFamily, GaugeFamily, HistogramFamily } from './families.js';
 import type { LabelLimits } from './label-guard.js';
@@ -9,6 +11,7 @@ import type {
   GaugeDefinition,
   HistogramDefinition,
   MetricDefinition,
+  MetricGroup,
 } from './metric-definition.js';
 
 /**
@@ -48,6 +51,12 @@ export interface MetricsRegistryOptions {
   collectorTimeoutMs?: number;
   /** Where failures inside collectors are reported (in addition to the self-metrics). */
   onCollectorError?: (collector: string, error: unknown) => void;
+  /**
+   * Expose every catalog family, even those of integrations that are not
+   * installed (as `# TYPE` blocks without samples). Default: only families
+   * with samples or of an installed recorder (`useGroup`).
+   */
+  exposeAllFamilies?: boolean;
 }
 
 type FamilyFor<D> =
@@ -75,6 +84,9 @@ export class MetricsRegistry {
   private readonly onCollectorError: (collector: string, error: unknown) => void;
   private readonly overflow: CounterFamily<'metric' | 'label'>;
   private readonly badInput: CounterFamily<'component'>;
+  /** Catalog groups whose recorder is installed: their families are exposed even before a sample. */
+  private readonly groupsInUse = new Set<MetricGroup>(['self', 'errors']);
+  private readonly exposeAll: boolean;
 
   constructor(options: MetricsRegistryOptions = {}) {
     this.limits = {
@@ -88,6 +100,7 @@ export class MetricsRegistry {
     this.defaultLabels = { ...options.defaultLabels };
     this.collectorTimeoutMs = options.collectorTimeoutMs ?? 2000;
     this.onCollectorError = options.onCollectorError ?? (() => undefined);
+    this.exposeAll = options.exposeAllFamilies ?? false;
     for (const def of CATALOG_DEFINITIONS) this.define(def);
     this.overflow = this.counter(CATALOG.labelOverflowTotal);
     this.badInput = this.counter(CATALOG.instrumentationErrorsTotal);
@@ -144,6 +157,35 @@ export class MetricsRegistry {
 
   allFamilies(): IterableIterator<AnyFamily> {
     return this.families.values();
+  }
+
+  /**
+   * Says that the recorder of a catalog group is installed (the BullMQ module
+   * for `jobs`, the adapter hook for `http`...), so its families are exposed
+   * from the start — with no samples yet — and dashboards and `absent()`
+   * rules can tell "nothing happened" from "not installed".
+   */
+  useGroup(group: MetricGroup): void {
+    this.groupsInUse.add(group);
+  }
+
+  /**
+   * The families a scrape shows: the app's own, those with samples, and the
+   * catalog families of installed recorders. A catalog family nobody records
+   * (sync in an app without the sync module) stays out instead of being an
+   * empty `# TYPE` block.
+   */
+  *exposedFamilies(): IterableIterator<AnyFamily> {
+    for (const family of this.families.values()) {
+      if (
+        this.exposeAll ||
+        family.series.size > 0 ||
+        this.groupsInUse.has(family.def.group) ||
+        !CATALOG_NAMES.has(family.def.name)
+      ) {
+        yield family;
+      }
+    }
   }
 
   /** Counts an error caught inside the instrumentation of `component`. */

@@ -49,6 +49,7 @@ export class SocketIoInstrumentation
     @Inject(SOCKETIO_OBSERVABILITY_OPTIONS) private readonly options: ResolvedSocketIoOptions,
     @Inject(OBSERVABILITY_OPTIONS) private readonly core: ResolvedOptions,
   ) {
+    registry.useGroup('socketio');
     this.delivered = registry.counter(CATALOG.socketioMessagesDeliveredTotal);
     this.published = registry.counter(CATALOG.socketioMessagesPublishedTotal);
   }

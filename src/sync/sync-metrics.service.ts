@@ -33,6 +33,7 @@ export class SyncMetrics implements OnApplicationShutdown {
     private readonly redis: Redis | undefined,
     private readonly ownsRedis: boolean,
   ) {
+    deps.registry.useGroup('sync');
     this.deltas = deps.registry.counter(CATALOG.syncDeltasTotal);
     this.conflicts = deps.registry.counter(CATALOG.syncConflictsTotal);
     this.store = new LastSyncStore(redis, options.redisKey, (err) => this.redisFailed(err));

@@ -33,7 +33,9 @@ export class TypeOrmInstrumentation implements OnModuleInit, OnApplicationShutdo
     private readonly registry: MetricsRegistry,
     @Inject(JSON_LOGGER) private readonly log: Pino,
     @Inject(OPTIONS) private readonly options: Required<TypeOrmObservabilityOptions>,
-  ) {}
+  ) {
+    registry.useGroup('database');
+  }
 
   onModuleInit(): void {
     for (const wrapper of this.discovery.getProviders()) {
