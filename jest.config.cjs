@@ -25,12 +25,19 @@ const swc = [
   },
 ];
 
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+/** The installed version of a package (tests read it as the global PEERS). */
+const versionOf = (dir) =>
+  JSON.parse(readFileSync(join(__dirname, 'node_modules', dir, 'package.json'), 'utf8')).version;
+
 const common = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   testEnvironment: 'node',
+  globals: { PEERS: { bullmq: versionOf('bullmq'), typeorm: versionOf('typeorm') } },
 };
 
 module.exports = {
@@ -40,6 +47,28 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+    },
+    {
+      // The lowest versions the peer ranges claim, installed under npm aliases
+      // (devDependencies bullmq5, typeorm03): the BullMQ, TypeORM and health
+      // suites again, with every import of bullmq / typeorm resolved to them.
+      // Not the Redis-failure suite: on BullMQ 5.0 a FlowProducer's close()
+      // can wait forever for a Redis that is gone (its connection's quit()
+      // stays queued), so shutdown with Redis down is bounded on BullMQ 6 only.
+      ...common,
+      displayName: 'lowest-peers',
+      testMatch: [
+        '<rootDir>/test/bullmq.e2e-spec.ts',
+        '<rootDir>/test/typeorm.e2e-spec.ts',
+        '<rootDir>/test/health.e2e-spec.ts',
+      ],
+      globals: { PEERS: { bullmq: versionOf('bullmq5'), typeorm: versionOf('typeorm03') } },
+      moduleNameMapper: {
+        ...common.moduleNameMapper,
+        '^bullmq$': 'bullmq5',
+        '^typeorm$': 'typeorm03',
+        '^typeorm/(.*)$': 'typeorm03/$1',
+      },
     },
   ],
   testTimeout: 30000,

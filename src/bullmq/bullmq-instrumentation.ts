@@ -17,6 +17,7 @@ import { JSON_LOGGER, OBSERVABILITY_OPTIONS } from '../observability.constants.j
 import type { ResolvedOptions } from '../observability.options.js';
 import type { ResolvedBullMqOptions } from './bullmq.options.js';
 import type { BullMqHooks, PreparedAdd } from './bullmq-patches.js';
+import { rawClientsOf } from './bullmq-compat.js';
 import { claimBullMqObject, installBullMqPatches } from './bullmq-patches.js';
 import { QueueGauges } from './queue-gauges.collector.js';
 import { OrgJobCounts } from './org-job-counts.js';
@@ -306,10 +307,7 @@ function forceEnd(c: unknown): void {
   } catch {
     // best effort
   }
-  const backend = (c as { getBackend?: () => Record<string, unknown> }).getBackend?.();
-  for (const conn of [backend?.connection, backend?.blockingConnection]) {
-    const client = (conn as { _client?: RawClient } | undefined)?._client;
-    if (!client) continue;
+  for (const client of rawClientsOf(c as object) as RawClient[]) {
     try {
       client.disconnect?.();
       client.emit?.('end');

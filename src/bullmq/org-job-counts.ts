@@ -1,3 +1,4 @@
+import { redisClientOf } from './bullmq-compat.js';
 import type { QueueBase } from 'bullmq';
 
 interface RedisLike {
@@ -50,10 +51,7 @@ export class OrgJobCounts {
   }
 
   private client(queue: QueueBase): Promise<RedisLike> | undefined {
-    const backend = (
-      queue as { getBackend?: () => { client?: Promise<RedisLike> } }
-    ).getBackend?.();
-    return backend?.client;
+    return redisClientOf<RedisLike>(queue);
   }
 
   /**

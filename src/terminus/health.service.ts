@@ -1,3 +1,4 @@
+import { redisClientOf } from '../bullmq/bullmq-compat.js';
 import type {
   BeforeApplicationShutdown,
   OnApplicationBootstrap,
@@ -24,8 +25,10 @@ interface DataSourceLike {
 interface QueueLike {
   name: string;
   opts: { connection?: { password?: unknown } };
-  getWorkersCount(): Promise<number>;
-  getBackend(): { client?: Promise<RedisPinger> };
+  /** BullMQ 5.1+ and 6. */
+  getWorkersCount?(): Promise<number>;
+  /** Every BullMQ version. */
+  getWorkers(): Promise<unknown[]>;
 }
 
 const isDataSource = (v: unknown): v is DataSourceLike =>
@@ -38,8 +41,8 @@ const isDataSource = (v: unknown): v is DataSourceLike =>
 const isQueue = (v: unknown): v is QueueLike =>
   !!v &&
   typeof v === 'object' &&
-  typeof (v as QueueLike).getWorkersCount === 'function' &&
-  typeof (v as QueueLike).getBackend === 'function' &&
+  typeof (v as QueueLike).getWorkers === 'function' &&
+  redisClientOf(v as object) !== undefined &&
   typeof (v as QueueLike).name === 'string';
 
 export interface HealthResponse {
@@ -76,8 +79,10 @@ export class ObservabilityHealth
     const queues: QueueLike[] = [];
     for (const w of this.discovery.getProviders()) {
       const i = w.instance as unknown;
-      if (isDataSource(i) && i.options.type !== 'mongodb') dataSources.push(i);
-      else if (isQueue(i)) queues.push(i);
+      // One instance can sit under several tokens (TypeORM 0.3's DataSource and Connection).
+      if (isDataSource(i) && i.options.type !== 'mongodb') {
+        if (!dataSources.includes(i)) dataSources.push(i);
+      } else if (isQueue(i) && !queues.includes(i)) queues.push(i);
     }
     this.secrets = collectSecrets(dataSources, queues);
     const o = this.options;
@@ -90,7 +95,7 @@ export class ObservabilityHealth
       list.push(() => this.databaseCheck(dataSources));
 
     const pinger = typeof o.redis === 'object' ? o.redis : undefined;
-    const queueClient = queues[0]?.getBackend().client;
+    const queueClient = queues[0] && redisClientOf<RedisPinger>(queues[0]);
     if (o.redis === true && !queueClient)
       problems.push('redis check required but the app has no BullMQ queue; pass a client');
     if (pinger || (o.redis !== false && queueClient)) {
@@ -241,7 +246,10 @@ export class ObservabilityHealth
 
   private workersCheck(queue: QueueLike) {
     return this.attempt('workers', async () => {
-      const workers = await queue.getWorkersCount();
+      const workers =
+        typeof queue.getWorkersCount === 'function'
+          ? await queue.getWorkersCount()
+          : (await queue.getWorkers()).length;
       if (workers === 0) throw new Error(`no worker serves queue "${queue.name}"`);
       return { workers, queue: queue.name };
     });

@@ -35,7 +35,7 @@ const MAX_CACHED_TEXTS = 2000;
  * threshold, `db_slow_queries_total` with one WARN line.
  */
 export class QueryMetricsSubscriber implements EntitySubscriberInterface {
-  private readonly starts = new WeakMap<QueryRunner, number[]>();
+  private readonly starts = new WeakMap<QueryRunner, { query: string; at: number }[]>();
   private readonly cache = new Map<string, Resolved>();
   private readonly tableToEntity = new Map<string, string>();
 
@@ -62,7 +62,10 @@ export class QueryMetricsSubscriber implements EntitySubscriberInterface {
       const runner = event.queryRunner;
       let queue = this.starts.get(runner);
       if (queue === undefined) this.starts.set(runner, (queue = []));
-      queue.push(performance.now());
+      queue.push({ query: event.query, at: performance.now() });
+      // A query TypeORM never reports as finished (TypeORM 0.3 does not for
+      // one that fails while being prepared) must not pile up.
+      if (queue.length > 64) queue.shift();
     } catch {
       this.registry.countInternalError('typeorm');
     }
@@ -70,8 +73,14 @@ export class QueryMetricsSubscriber implements EntitySubscriberInterface {
 
   afterQuery(event: AfterQueryEvent): void {
     try {
-      // Queries on one runner complete in the order they were issued.
-      const start = this.starts.get(event.queryRunner)?.shift();
+      // Queries on one runner complete in the order they were issued; entries
+      // ahead of this query's are queries TypeORM never reported as finished.
+      const queue = this.starts.get(event.queryRunner);
+      let start: number | undefined;
+      if (queue !== undefined) {
+        const i = queue.findIndex((q) => q.query === event.query);
+        if (i !== -1) start = queue.splice(0, i + 1)[i]!.at;
+      }
       const seconds =
         start !== undefined
           ? (performance.now() - start) / 1000
