@@ -134,6 +134,15 @@ export class BullMqInstrumentation
     };
   }
 
+  missingTargets(targets: string[]): void {
+    for (const t of targets) this.registry.countInternalError(`bullmq:patch:${t}`);
+    this.log.warn(
+      { targets },
+      `nestjs-observability: BullMQ ${targets.join(', ')} not found (an unsupported BullMQ version?); ` +
+        'what they instrument (enqueue counts, job metrics, trace propagation) is missing',
+    );
+  }
+
   // --- worker side ----------------------------------------------------------
 
   workerStarted(worker: Worker): void {

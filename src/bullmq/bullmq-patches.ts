@@ -17,6 +17,12 @@ export interface BullMqHooks {
   runJob<T>(worker: Worker, job: Job, attempt: () => Promise<T>): Promise<T>;
   /** A worker started running (for shutdown). */
   workerStarted(worker: Worker): void;
+  /**
+   * BullMQ methods that were not there to instrument (a BullMQ version that
+   * renamed them): told once per installation, so that the loss is logged and
+   * counted instead of silent.
+   */
+  missingTargets(targets: string[]): void;
 }
 
 export interface PreparedAdd {
@@ -28,6 +34,8 @@ type AnyFn = (...args: never[]) => unknown;
 
 interface Installed {
   restore: () => void;
+  /** `Class.method` names that could not be patched. */
+  missing: string[];
 }
 
 let hooks: BullMqHooks | undefined;
@@ -61,6 +69,7 @@ export function installBullMqPatches(owner: BullMqHooks): () => void {
   owners.push(owner);
   hooks = owner;
   if (!installed) installed = patch();
+  if (installed.missing.length > 0) owner.missingTargets(installed.missing);
   return () => {
     const i = owners.lastIndexOf(owner);
     // (claims of this owner fall back to the remaining owners from now on)
@@ -75,9 +84,13 @@ export function installBullMqPatches(owner: BullMqHooks): () => void {
 
 function patch(): Installed {
   const restores: (() => void)[] = [];
+  const missing: string[] = [];
   const replace = <T extends object>(proto: T, key: string, make: (orig: AnyFn) => AnyFn) => {
     const orig = (proto as Record<string, AnyFn>)[key];
-    if (typeof orig !== 'function') return;
+    if (typeof orig !== 'function') {
+      missing.push(`${(proto as { constructor: { name: string } }).constructor.name}.${key}`);
+      return;
+    }
     const had = Object.prototype.hasOwnProperty.call(proto, key);
     (proto as Record<string, AnyFn>)[key] = make(orig);
     restores.push(() => {
@@ -189,5 +202,5 @@ function patch(): Installed {
       },
   );
 
-  return { restore: () => restores.reverse().forEach((r) => r()) };
+  return { restore: () => restores.reverse().forEach((r) => r()), missing };
 }
