@@ -155,7 +155,7 @@ export async function runInstructions(
 ): Promise<InstructionRow[]> {
   requireTool('valgrind');
   requireTool('callgrind_control');
-  let port = 47100;
+  let port = Number(process.env.CG_PORT ?? 47100);
   const rows: InstructionRow[] = [];
   for (const [nodeLabel, node] of Object.entries(o.nodes)) {
     for (const adapter of o.adapters) {
