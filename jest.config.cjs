@@ -55,6 +55,10 @@ module.exports = {
       // Not the Redis-failure suite: on BullMQ 5.0 a FlowProducer's close()
       // can wait forever for a Redis that is gone (its connection's quit()
       // stays queued), so shutdown with Redis down is bounded on BullMQ 6 only.
+      // Run apart (`npm run test:lowest-peers`, with --forceExit): after this
+      // project's BullMQ 5.0 suites, something of BullMQ 5's keeps the process
+      // alive (each describe alone exits; together they do not; seen, not
+      // yet understood).
       ...common,
       displayName: 'lowest-peers',
       testMatch: [
