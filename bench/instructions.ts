@@ -44,6 +44,12 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+function push<K>(m: Map<K, number[]>, k: K, v: number): void {
+  const xs = m.get(k);
+  if (xs) xs.push(v);
+  else m.set(k, [v]);
+}
+
 function requireTool(name: string): void {
   if (spawnSync('sh', ['-c', `command -v ${name}`]).status !== 0) {
     throw new Error(`${name} is not installed (apt-get install -y valgrind)`);
@@ -163,13 +169,13 @@ export async function runInstructions(
       const ratios = new Map<Variant, number[]>();
       for (let r = 0; r < o.runs; r++) {
         const bare = await measureOnce(node, server, 'bare', adapter, port++, o);
-        (runs.get('bare') ?? runs.set('bare', []).get('bare')!).push(bare);
+        push(runs, 'bare', bare);
         for (const v of o.variants) {
           if (v === 'bare') continue;
           if (v === 'express-prom-bundle' && adapter === 'fastify') continue;
           const x = await measureOnce(node, server, v, adapter, port++, o);
-          (runs.get(v) ?? runs.set(v, []).get(v)!).push(x);
-          (ratios.get(v) ?? ratios.set(v, []).get(v)!).push(x / bare);
+          push(runs, v, x);
+          push(ratios, v, x / bare);
           process.stderr.write(
             `  ${nodeLabel} ${adapter} ${v}: ${(x / 1000).toFixed(1)}k (bare ${(bare / 1000).toFixed(1)}k)\n`,
           );

@@ -28,11 +28,11 @@ export interface HookableAdapter {
  */
 export function installHttpHooks(adapter: HookableAdapter, http: HttpInstrumentation): boolean {
   const type = adapter.getType();
+  if (typeof adapter.setOnRequestHook !== 'function') return false;
   let ours: RequestHook;
   if (type === 'express') ours = expressRequestHook(adapter.getInstance() as object, http);
   else if (type === 'fastify') ours = fastifyRequestHook(http);
   else return false;
-  if (typeof adapter.setOnRequestHook !== 'function') return false;
   // The hook the app set before us, read from the adapter's field (the
   // adapter has no getter); chained so that setting ours loses nothing.
   const previous = (adapter as { onRequestHook?: unknown }).onRequestHook;

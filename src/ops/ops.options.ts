@@ -107,6 +107,10 @@ const receiver = custom<ChannelReceiver>((v, path) => {
     'must be { type: "slack", apiUrlFile, channel }, { type: "pagerduty", routingKeyFile } or { type: "webhook", url } (secrets only as files)',
   );
 });
+const hostPorts = array<string>(
+  (t) => typeof t === 'string' && t !== '',
+  'must be an array of host:port',
+);
 const withDefault = <T>(f: Field<T | undefined>, dflt: T): Field<T> => map(f, (v) => v ?? dflt);
 
 const tuning = object<AlertTuning>()({
@@ -167,20 +171,10 @@ function schema(alertKeys: readonly string[]) {
     }),
     scrape: object<NonNullable<GenerateOptions['scrape']>>()({
       job: optional(str('')),
-      targets: withDefault(
-        optional(
-          array<string>((t) => typeof t === 'string' && t !== '', 'must be an array of host:port'),
-        ),
-        ['127.0.0.1:3000'],
-      ),
+      targets: withDefault(optional(hostPorts), ['127.0.0.1:3000']),
       metricsPath: str('/metrics', urlPath),
       interval: duration('15s'),
-      alertmanagers: withDefault(
-        optional(
-          array<string>((t) => typeof t === 'string' && t !== '', 'must be an array of host:port'),
-        ),
-        ['127.0.0.1:9093'],
-      ),
+      alertmanagers: withDefault(optional(hostPorts), ['127.0.0.1:9093']),
     }),
   });
 }
