@@ -1,9 +1,9 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { CATALOG } from '../src/index.js';
+import { CATALOG, TraceContext } from '../src/index.js';
 import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import type { BullApp } from './support/bull-app.js';
-import { ReportService, startBullApp } from './support/bull-app.js';
+import { PEERS_WITHOUT_TELEMETRY, ReportService, startBullApp } from './support/bull-app.js';
 import { eventually, rawRequest } from './support/http-client.js';
 import { parseExposition, sumOf } from './support/prom-text.js';
 import { deletePrefix, requireRedis } from './support/redis.js';
@@ -23,23 +23,35 @@ async function scrape(app: BullApp) {
   return parseExposition((await rawRequest(`${app.url}/metrics`)).body);
 }
 
-describe('BullMQ jobs (real Redis)', () => {
+/**
+ * Runs `fn` as code acting for `org` does: inside that organization's
+ * context (what `BullMqTelemetry` reads when a job is added) and with
+ * `data.organization` (what the fallback patches also read).
+ */
+const asOrg = <T>(app: BullApp, org: string, fn: () => T): T =>
+  app.app.get(TraceContext).run(fn, { organization: org });
+
+const modes = PEERS_WITHOUT_TELEMETRY ? (['patches'] as const) : (['telemetry', 'patches'] as const);
+
+describe.each(modes)('BullMQ jobs (real Redis, via %s)', (via) => {
   let a: BullApp;
 
   beforeAll(async () => {
     await requireRedis();
-    a = await startBullApp({ prefix });
+    a = await startBullApp({ prefix: `${prefix}-${via}`, via });
   });
 
   afterAll(async () => {
     await a?.close();
-    await deletePrefix(prefix);
+    await deletePrefix(`${prefix}-${via}`);
   });
 
   it('counts N enqueued and processed jobs exactly', async () => {
     const queue = a.app.get<Queue>(getQueueToken('default'));
     const N = 12;
-    await Promise.all(Array.from({ length: N }, () => queue.add('work', { organization: 'acme' })));
+    await asOrg(a, 'acme', () =>
+      Promise.all(Array.from({ length: N }, () => queue.add('work', { organization: 'acme' }))),
+    );
     const labels = { queue: 'default', method: 'work', org: 'acme' };
     await eventually(
       () => counter(a, CATALOG.jobsCompletedTotal, { ...labels, status: 'success' }) === N,
@@ -217,12 +229,16 @@ describe('queue gauges shared by two app instances (real Redis)', () => {
 
   it('with no worker on the queue, 50 enqueued jobs are queue_depth 50 on both; drained, 0', async () => {
     const bulk = a.app.get<Queue>(getQueueToken('bulk'));
-    await bulk.addBulk(
-      Array.from({ length: 50 }, (_, i) => ({
-        name: 'import',
-        data: { organization: i < 30 ? 'acme' : 'globex' },
-      })),
-    );
+    for (const [org, n] of [
+      ['acme', 30],
+      ['globex', 20],
+    ] as const) {
+      await asOrg(a, org, () =>
+        bulk.addBulk(
+          Array.from({ length: n }, () => ({ name: 'import', data: { organization: org } })),
+        ),
+      );
+    }
     for (const app of [a, b]) {
       const samples = await scrape(app);
       expect(sumOf(samples, 'queue_depth', { queue: 'bulk' })).toBe(50);
@@ -237,8 +253,8 @@ describe('queue gauges shared by two app instances (real Redis)', () => {
 
   it('org_jobs follows jobs to completion', async () => {
     const queue = b.app.get<Queue>(getQueueToken('default'));
-    await Promise.all(
-      Array.from({ length: 5 }, () => queue.add('work', { organization: 'umbrella' })),
+    await asOrg(b, 'umbrella', () =>
+      Promise.all(Array.from({ length: 5 }, () => queue.add('work', { organization: 'umbrella' }))),
     );
     await eventually(
       async () => sumOf(await scrape(b), 'org_jobs', { queue: 'default', org: 'umbrella' }) === 0,

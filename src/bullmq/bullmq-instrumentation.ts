@@ -2,6 +2,7 @@ import type {
   BeforeApplicationShutdown,
   OnApplicationBootstrap,
   OnApplicationShutdown,
+  OnModuleInit,
 } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
@@ -15,19 +16,26 @@ import { readJobTrace, writeJobTrace } from '../jobs/job-trace.js';
 import { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { JSON_LOGGER, OBSERVABILITY_OPTIONS } from '../observability.constants.js';
 import type { ResolvedOptions } from '../observability.options.js';
+import type { RequestContext } from '../context/request-context.js';
 import type { ResolvedBullMqOptions } from './bullmq.options.js';
 import type { BullMqHooks, PreparedAdd } from './bullmq-patches.js';
 import { rawClientsOf } from './bullmq-compat.js';
 import { claimBullMqObject, installBullMqPatches } from './bullmq-patches.js';
+import { usesObservedTelemetry } from './telemetry-mark.js';
 import { QueueGauges } from './queue-gauges.collector.js';
 import { OrgJobCounts } from './org-job-counts.js';
 
 export const BULLMQ_OBSERVABILITY_OPTIONS = Symbol('nestjs-observability:bullmq-options');
 
-/** Errors BullMQ uses for control flow: the attempt did not fail. */
 /** What shutdown closes: workers, queues and flow producers. */
 type Closable = Pick<Worker, 'close' | 'disconnect'>;
 
+/** What the instrumentation needs of the telemetry (which depends on it, not the reverse). */
+interface TelemetryLike {
+  observe(worker: Worker): void;
+}
+
+/** Errors BullMQ uses for control flow: the attempt did not fail. */
 const NOT_FAILURES = new Set([
   'DelayedError',
   'WaitingChildrenError',
@@ -41,21 +49,31 @@ function orgFromData(data: unknown): string | undefined {
 }
 
 /**
- * BullMQ instrumentation: counts enqueues, carries the enqueuing request's
- * trace with each job, runs every processed job through the job
- * instrumentation, keeps per-organization counts in Redis, reads the queue
- * gauges at scrape time, and closes workers and queues on shutdown even when
- * Redis is gone.
+ * BullMQ instrumentation: what `BullMqTelemetry` (BullMQ's own telemetry
+ * seam) reports lands here (enqueue counts, per-organization counts in
+ * Redis), and with `fallbackPatches` the prototype patches do the same for
+ * queues and workers created without it. Reads the queue gauges at scrape
+ * time, and closes workers and queues on shutdown even when Redis is gone.
  */
 @Injectable()
 export class BullMqInstrumentation
-  implements BullMqHooks, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+  implements
+    BullMqHooks,
+    OnModuleInit,
+    OnApplicationBootstrap,
+    BeforeApplicationShutdown,
+    OnApplicationShutdown
 {
   private readonly uninstall: () => void;
   private readonly workers = new Set<Worker>();
   private readonly queues = new Map<string, Queue>();
   private readonly flowProducers = new Set<FlowProducer>();
   private readonly processorNames = new WeakMap<Worker, string>();
+  /** Processor class per queue name, for jobs seen through telemetry spans. */
+  private readonly processorsByQueue = new Map<string, string>();
+  /** Jobs a worker made active, until their 'process' span starts (by queue and id). */
+  private readonly active = new Map<string, Job>();
+  private telemetry: TelemetryLike | undefined;
   private readonly watched = new WeakSet<object>();
   private readonly orgCounts: OrgJobCounts;
   private removeCollector: (() => void) | undefined;
@@ -74,8 +92,58 @@ export class BullMqInstrumentation
     );
     // Now, while Nest instantiates providers: before any worker is created or
     // any onModuleInit hook could enqueue.
-    this.uninstall = installBullMqPatches(this);
+    this.uninstall = options.fallbackPatches ? installBullMqPatches(this) : () => undefined;
     registry.useGroup('jobs');
+  }
+
+  // --- what BullMqTelemetry reports -----------------------------------------
+
+  useTelemetry(telemetry: TelemetryLike): void {
+    this.telemetry = telemetry;
+  }
+
+  /** The organization a job enqueued in this context is counted and carried under. */
+  orgOf(ctx: RequestContext | undefined): string {
+    return ctx?.organization ?? this.core.organization.fallback;
+  }
+
+  orgOfData(data: unknown): string | undefined {
+    return orgFromData(data);
+  }
+
+  processorOf(queue: string): string | undefined {
+    return this.processorsByQueue.get(queue);
+  }
+
+  /** A worker made a job active: kept until its 'process' span starts. */
+  noteActive(worker: Worker, job: Job): void {
+    if (job?.id === undefined) return;
+    // bounded: a job whose span never starts (worker closing) is dropped with the oldest
+    if (this.active.size >= 10_000) this.active.delete(this.active.keys().next().value!);
+    this.active.set(`${worker.name}\u0000${job.id}`, job);
+  }
+
+  takeActive(queue: string, jobId: string): Job | undefined {
+    const key = `${queue}\u0000${jobId}`;
+    const job = this.active.get(key);
+    if (job !== undefined) this.active.delete(key);
+    return job;
+  }
+
+  telemetryEnqueued(queue: string, name: string, org: string | undefined): void {
+    const o = org ?? this.core.organization.fallback;
+    this.jobs.recordEnqueue(queue, name, o);
+    const q = this.queues.get(queue);
+    if (q) this.orgCounts.increment(q, o);
+  }
+
+  telemetryJobDone(queue: string, org: string | undefined): void {
+    const q = this.queues.get(queue);
+    if (q) this.orgCounts.decrement(q, org ?? this.core.organization.fallback);
+  }
+
+  countError(component: string, err: unknown): void {
+    this.internalError(component, err);
   }
 
   // --- producer side --------------------------------------------------------
@@ -177,7 +245,7 @@ export class BullMqInstrumentation
   runJob<T>(worker: Worker, job: Job, attempt: () => Promise<T>): Promise<T> {
     const carried = readJobTrace(job.opts?.telemetry?.metadata);
     const org = carried?.org ?? orgFromData(job.data);
-    const attempts = job.opts?.attempts ?? 1;
+    const attempts = Math.max(1, job.opts?.attempts ?? 1);
     return this.jobs.run(
       {
         queue: worker.name,
@@ -210,6 +278,35 @@ export class BullMqInstrumentation
 
   // --- lifecycle ------------------------------------------------------------
 
+  /**
+   * `@nestjs/bullmq` creates its workers in its own onModuleInit; looking
+   * in ours and again at bootstrap finds them as early as the module order
+   * allows (jobs picked up before still get metrics, from their spans).
+   */
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders()) this.discoverWorker(wrapper.instance);
+  }
+
+  /** A `WorkerHost` provider's worker: its processor's name, shutdown, and telemetry listeners. */
+  private discoverWorker(instance: unknown): void {
+    let worker: unknown;
+    try {
+      // WorkerHost.worker throws until @nestjs/bullmq created the worker
+      worker = (instance as { worker?: unknown } | null)?.worker;
+    } catch {
+      return;
+    }
+    if (worker === undefined || worker === null || typeof worker !== 'object') return;
+    if (!('callProcessJob' in worker)) return;
+    const w = worker as unknown as Worker;
+    const processor = (instance as object).constructor.name;
+    this.processorNames.set(w, processor);
+    this.processorsByQueue.set(w.name, processor);
+    this.workers.add(w);
+    this.watchErrors(w, `worker:${w.name}`);
+    if (this.telemetry && usesObservedTelemetry(w)) this.telemetry.observe(w);
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance as unknown;
@@ -223,15 +320,7 @@ export class BullMqInstrumentation
         this.flowProducers.add(instance);
         this.watchErrors(instance, 'flow-producer');
       }
-      const worker = (instance as { worker?: unknown } | null)?.worker;
-      if (
-        worker !== undefined &&
-        worker !== null &&
-        typeof worker === 'object' &&
-        'callProcessJob' in worker
-      ) {
-        this.processorNames.set(worker as unknown as Worker, (instance as object).constructor.name);
-      }
+      this.discoverWorker(instance);
     }
     const connectionFrom = [...this.queues.values()][0];
     for (const name of [

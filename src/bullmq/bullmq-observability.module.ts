@@ -4,20 +4,25 @@ import { DiscoveryModule } from '@nestjs/core';
 import type { BullMqObservabilityOptions } from './bullmq.options.js';
 import { resolveBullMqOptions } from './bullmq.options.js';
 import { BULLMQ_OBSERVABILITY_OPTIONS, BullMqInstrumentation } from './bullmq-instrumentation.js';
+import { BullMqTelemetry } from './bullmq-telemetry.js';
 
 /**
- * BullMQ jobs get the spec's job metrics, logs and trace propagation:
+ * BullMQ jobs get the spec's job metrics, logs and trace propagation through
+ * BullMQ's own telemetry option:
  *
  * ```ts
  * imports: [
  *   ObservabilityModule.forRoot({ serviceName: 'api' }),
- *   BullModule.forRoot({ connection }),
  *   BullMqObservabilityModule.forRoot(),
+ *   BullModule.forRootAsync({
+ *     inject: [BullMqTelemetry],
+ *     useFactory: (telemetry: BullMqTelemetry) => ({ connection, telemetry }),
+ *   }),
  * ]
  * ```
  *
- * No change to processors or producers: every job added through a `Queue` or
- * `FlowProducer` and every job a `Worker` processes is instrumented.
+ * No change to processors or producers. `fallbackPatches: true` also covers
+ * queues and workers created without the telemetry.
  */
 @Module({})
 export class BullMqObservabilityModule {
@@ -30,8 +35,9 @@ export class BullMqObservabilityModule {
       providers: [
         { provide: BULLMQ_OBSERVABILITY_OPTIONS, useValue: resolved },
         BullMqInstrumentation,
+        BullMqTelemetry,
       ],
-      exports: [BullMqInstrumentation],
+      exports: [BullMqInstrumentation, BullMqTelemetry],
     };
   }
 }

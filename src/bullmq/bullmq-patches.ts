@@ -1,5 +1,6 @@
 import { FlowProducer, Queue, Worker } from 'bullmq';
 import type { FlowJob, Job, JobsOptions } from 'bullmq';
+import { usesObservedTelemetry } from './telemetry-mark.js';
 
 /**
  * What the patched BullMQ methods call into: the instrumentation of the
@@ -53,6 +54,8 @@ export function claimBullMqObject(obj: object, owner: BullMqHooks): void {
 }
 
 const hooksFor = (obj: object): BullMqHooks | undefined => {
+  // BullMqTelemetry instruments this one already: counting it here too would count twice
+  if (usesObservedTelemetry(obj)) return undefined;
   const owner = claimed.get(obj);
   return owner !== undefined && owners.includes(owner) ? owner : hooks;
 };

@@ -1,5 +1,6 @@
 import type { Output } from '../options/schema.js';
-import { array, bool, int, object, optional, resolveWith, str } from '../options/schema.js';
+import type { Telemetry } from 'bullmq';
+import { array, bool, custom, fail, int, object, optional, resolveWith, str } from '../options/schema.js';
 
 export interface BullMqObservabilityOptions {
   /**
@@ -18,6 +19,17 @@ export interface BullMqObservabilityOptions {
   shutdownTimeoutMs?: number;
   /** Queues not registered with `BullModule.registerQueue` to report gauges for. */
   extraQueues?: string[];
+  /**
+   * Another BullMQ telemetry (bullmq-otel's `BullMQOtel`) that `BullMqTelemetry`
+   * passes every span and context to, so its spans and propagation are kept.
+   */
+  delegate?: Telemetry;
+  /**
+   * Also instrument BullMQ by patching `Queue`, `FlowProducer` and `Worker`
+   * prototypes, for queues and workers created without `BullMqTelemetry`
+   * (and for BullMQ releases without the telemetry option). Off by default.
+   */
+  fallbackPatches?: boolean;
 }
 
 const schema = object<BullMqObservabilityOptions>()({
@@ -30,6 +42,20 @@ const schema = object<BullMqObservabilityOptions>()({
     (q) => typeof q === 'string' && q !== '',
     'must be an array of queue names',
   ),
+  delegate: custom<Telemetry | undefined>((v, path) => {
+    if (v === undefined) return undefined;
+    const t = v as Partial<Telemetry> | null;
+    if (
+      typeof t?.tracer?.startSpan !== 'function' ||
+      typeof t.contextManager?.with !== 'function' ||
+      typeof t.contextManager.active !== 'function' ||
+      typeof t.contextManager.getMetadata !== 'function' ||
+      typeof t.contextManager.fromMetadata !== 'function'
+    )
+      return fail(path, 'must be a BullMQ Telemetry (a tracer and a context manager), e.g. new BullMQOtel(name)');
+    return t as Telemetry;
+  }),
+  fallbackPatches: bool(false),
 });
 
 export type ResolvedBullMqOptions = Output<typeof schema>;

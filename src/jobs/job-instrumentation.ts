@@ -15,10 +15,10 @@ export interface JobAttempt {
   traceId: string | undefined;
   jobId?: string;
   jobName?: string;
-  /** 1-based number of this attempt. */
-  attempt: number;
+  /** 1-based number of this attempt (unknown when only BullMQ's telemetry saw the job). */
+  attempt: number | undefined;
   /** How many attempts the job has in all. */
-  attempts: number;
+  attempts: number | undefined;
   /** The class that processes the job, for the log lines. */
   processor?: string;
   /** Called once the job will run no more (success or final failure). */
@@ -86,8 +86,7 @@ export class JobInstrumentation {
   run<T>(attempt: JobAttempt, fn: () => T, classify?: (err: unknown) => FailureKind): T {
     return this.trace.run(
       () => {
-        const start = performance.now();
-        this.started(attempt);
+        const start = this.begin(attempt);
         let result: T;
         try {
           result = fn();
@@ -110,17 +109,35 @@ export class JobInstrumentation {
         this.succeeded(attempt, start);
         return result;
       },
-      {
-        traceId: attempt.traceId,
-        organization: attempt.org,
-        fields: {
-          queue: attempt.queue,
-          job_id: attempt.jobId,
-          job_name: attempt.jobName,
-          processor: attempt.processor,
-        },
-      },
+      { traceId: attempt.traceId, organization: attempt.org, fields: JobInstrumentation.fields(attempt) },
     );
+  }
+
+  /** The log fields a job's context carries. */
+  static fields(a: JobAttempt): Record<string, unknown> {
+    return { queue: a.queue, job_id: a.jobId, job_name: a.jobName, processor: a.processor };
+  }
+
+  /**
+   * For callers that see an attempt's start and end as separate events
+   * (BullMQ's telemetry spans) and run it in a context of their own: logs the
+   * start and returns the start time to hand to `end`.
+   */
+  begin(a: JobAttempt): number {
+    this.started(a);
+    return performance.now();
+  }
+
+  /** The end of an attempt begun with `begin`: success, or what became of its error. */
+  end(
+    a: JobAttempt,
+    start: number,
+    outcome: 'success' | FailureKind,
+    err?: unknown,
+    now = performance.now(),
+  ): void {
+    if (outcome === 'success') this.succeeded(a, start, now);
+    else this.failed(a, err, start, () => outcome, now);
   }
 
   private started(a: JobAttempt): void {
@@ -132,9 +149,9 @@ export class JobInstrumentation {
     );
   }
 
-  private succeeded(a: JobAttempt, start: number): void {
+  private succeeded(a: JobAttempt, start: number, now = performance.now()): void {
     this.safely(() => {
-      const seconds = (performance.now() - start) / 1000;
+      const seconds = (now - start) / 1000;
       this.duration.observe({ queue: a.queue, method: a.method }, seconds);
       this.completed.inc({
         queue: a.queue,
@@ -155,11 +172,16 @@ export class JobInstrumentation {
     err: unknown,
     start: number,
     classify?: (err: unknown) => FailureKind,
+    now = performance.now(),
   ): void {
     this.safely(() => {
-      const kind = classify ? classify(err) : a.attempt < a.attempts ? 'retry' : 'failure';
+      const kind = classify
+        ? classify(err)
+        : (a.attempt ?? 1) < (a.attempts ?? 1)
+          ? 'retry'
+          : 'failure';
       if (kind === 'not-a-failure') return;
-      const seconds = (performance.now() - start) / 1000;
+      const seconds = (now - start) / 1000;
       this.duration.observe({ queue: a.queue, method: a.method }, seconds);
       const fields = {
         method: a.method,
@@ -171,9 +193,8 @@ export class JobInstrumentation {
       };
       if (kind === 'retry') {
         this.retried.inc({ queue: a.queue, method: a.method });
-        this.log.warn(
-          fields,
-          `job attempt ${a.attempt}/${a.attempts} failed, will retry: ${a.queue} ${a.method}`,
+        const of = a.attempt === undefined ? '' : ` ${a.attempt}/${a.attempts ?? '?'}`;
+        this.log.warn(fields, `job attempt${of} failed, will retry: ${a.queue} ${a.method}`,
         );
         return;
       }

@@ -4,9 +4,10 @@ import { Body, Controller, Get, Injectable, Module, Post, SetMetadata } from '@n
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { BullModule, InjectFlowProducer, InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import * as bullmq from 'bullmq';
 import type { FlowProducer, Job, Queue } from 'bullmq';
 import type { BullMqObservabilityOptions } from '../../src/bullmq/index.js';
-import { BullMqObservabilityModule } from '../../src/bullmq/index.js';
+import { BullMqObservabilityModule, BullMqTelemetry } from '../../src/bullmq/index.js';
 import { InstrumentJob, ObservabilityModule, StructuredLogger } from '../../src/index.js';
 import { LogCapture } from './log-capture.js';
 import { REDIS_HOST, REDIS_PORT } from './redis.js';
@@ -86,6 +87,13 @@ class EnqueueController {
   }
 }
 
+/**
+ * BullMQ releases before its telemetry option (the lowest-peers run on 5.0)
+ * are instrumented by the fallback patches only.
+ */
+// (the telemetry interface is types only; its SpanKind enum came with it)
+export const PEERS_WITHOUT_TELEMETRY = !('SpanKind' in bullmq);
+
 export interface BullApp {
   app: INestApplication;
   url: string;
@@ -100,24 +108,40 @@ export interface BullAppOptions {
   bullmq?: BullMqObservabilityOptions;
   /** Extra connection options for BullModule (retry behaviour, ...). */
   connection?: Record<string, unknown>;
+  /**
+   * How BullMQ is instrumented: its telemetry option (`BullMqTelemetry`, the
+   * documented way, default) or the fallback prototype patches alone.
+   */
+  via?: 'telemetry' | 'patches';
 }
 
 export async function startBullApp(o: BullAppOptions): Promise<BullApp> {
   const logs = new LogCapture();
   const processors = o.processors === false ? [] : [DefaultProcessor, CriticalProcessor];
+  const via = o.via ?? (PEERS_WITHOUT_TELEMETRY ? 'patches' : 'telemetry');
+  const bullConfig = {
+    connection: { host: REDIS_HOST, port: o.port ?? REDIS_PORT, ...o.connection },
+    prefix: o.prefix,
+  };
   @Module({
     imports: [
       ObservabilityModule.forRoot({
         serviceName: 'jobs-test',
         logging: { destination: logs, level: 'debug' },
       }),
-      BullModule.forRoot({
-        connection: { host: REDIS_HOST, port: o.port ?? REDIS_PORT, ...o.connection },
-        prefix: o.prefix,
-      }),
+      via === 'telemetry'
+        ? BullModule.forRootAsync({
+            inject: [BullMqTelemetry],
+            useFactory: (telemetry: BullMqTelemetry) => ({ ...bullConfig, telemetry }),
+          })
+        : BullModule.forRoot(bullConfig),
       BullModule.registerQueue({ name: 'default' }, { name: 'critical' }, { name: 'bulk' }),
       BullModule.registerFlowProducer({ name: 'flows' }),
-      BullMqObservabilityModule.forRoot({ gaugeCacheMs: 0, ...o.bullmq }),
+      BullMqObservabilityModule.forRoot({
+        gaugeCacheMs: 0,
+        fallbackPatches: via === 'patches',
+        ...o.bullmq,
+      }),
     ],
     controllers: [EnqueueController],
     providers: [...processors, ReportService],
