@@ -10,7 +10,7 @@ import {
   Query,
 } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
-import { BullMqObservabilityModule } from '../src/bullmq/index.js';
+import { BullMqObservabilityModule, BullMqTelemetry } from '../src/bullmq/index.js';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { StructuredLogger } from '../src/index.js';
@@ -166,12 +166,18 @@ function boundedCount(count: string | undefined): number {
 @Module({
   imports: [
     DatabaseModule,
-    BullModule.forRoot({
-      connection: redisConnection(),
-      prefix: process.env.DEMO_QUEUE_PREFIX ?? 'demo',
+    BullMqObservabilityModule.forRoot(),
+    // BullMQ's telemetry option: every queue, worker and flow producer of
+    // BullModule is instrumented through it
+    BullModule.forRootAsync({
+      inject: [BullMqTelemetry],
+      useFactory: (telemetry: BullMqTelemetry) => ({
+        connection: redisConnection(),
+        prefix: process.env.DEMO_QUEUE_PREFIX ?? 'demo',
+        telemetry,
+      }),
     }),
     BullModule.registerQueue({ name: 'critical' }, { name: 'default' }, { name: 'bulk' }),
-    BullMqObservabilityModule.forRoot(),
   ],
   controllers: [JobsController, QueueAdminController],
   providers: [AlertsProcessor, ReportsProcessor, ImportsProcessor, DigestScheduler],

@@ -25,7 +25,11 @@ describe('BullMQ patch targets that are missing', () => {
   });
 
   it('logs one WARN naming them and counts each in the instrumentation errors', async () => {
-    const app = await startBullApp({ prefix: `nestobs-missing-${process.pid}`, processors: false });
+    const app = await startBullApp({
+      prefix: `nestobs-missing-${process.pid}`,
+      processors: false,
+      via: 'patches',
+    });
     try {
       const warns = app.logs.lines.filter(
         (l) => l.level === 'WARNING' && String(l.message).includes('not found'),
