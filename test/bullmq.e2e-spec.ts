@@ -31,7 +31,9 @@ async function scrape(app: BullApp) {
 const asOrg = <T>(app: BullApp, org: string, fn: () => T): T =>
   app.app.get(TraceContext).run(fn, { organization: org });
 
-const modes = PEERS_WITHOUT_TELEMETRY ? (['patches'] as const) : (['telemetry', 'patches'] as const);
+const modes = PEERS_WITHOUT_TELEMETRY
+  ? (['patches'] as const)
+  : (['telemetry', 'patches'] as const);
 
 describe.each(modes)('BullMQ jobs (real Redis, via %s)', (via) => {
   let a: BullApp;

@@ -236,7 +236,8 @@ export class BullMqTelemetry implements Telemetry<BullMqTelemetryContext> {
     let err = a.err;
     if (err === undefined && a.outcome !== 'success') {
       err = new Error(span.reason ?? 'job failed');
-      (err as Error).stack = `Error: ${span.reason ?? 'job failed'}\n    (the failure reason BullMQ reported; observe the worker for the original error)`;
+      (err as Error).stack =
+        `Error: ${span.reason ?? 'job failed'}\n    (the failure reason BullMQ reported; observe the worker for the original error)`;
     }
     // (the span ends after BullMQ left the attempt's context: log inside it)
     const outcome = a.outcome;

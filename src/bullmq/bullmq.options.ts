@@ -1,6 +1,16 @@
 import type { Output } from '../options/schema.js';
 import type { Telemetry } from 'bullmq';
-import { array, bool, custom, fail, int, object, optional, resolveWith, str } from '../options/schema.js';
+import {
+  array,
+  bool,
+  custom,
+  fail,
+  int,
+  object,
+  optional,
+  resolveWith,
+  str,
+} from '../options/schema.js';
 
 export interface BullMqObservabilityOptions {
   /**
@@ -52,7 +62,10 @@ const schema = object<BullMqObservabilityOptions>()({
       typeof t.contextManager.getMetadata !== 'function' ||
       typeof t.contextManager.fromMetadata !== 'function'
     )
-      return fail(path, 'must be a BullMQ Telemetry (a tracer and a context manager), e.g. new BullMQOtel(name)');
+      return fail(
+        path,
+        'must be a BullMQ Telemetry (a tracer and a context manager), e.g. new BullMQOtel(name)',
+      );
     return t as Telemetry;
   }),
   fallbackPatches: bool(false),

@@ -109,7 +109,11 @@ export class JobInstrumentation {
         this.succeeded(attempt, start);
         return result;
       },
-      { traceId: attempt.traceId, organization: attempt.org, fields: JobInstrumentation.fields(attempt) },
+      {
+        traceId: attempt.traceId,
+        organization: attempt.org,
+        fields: JobInstrumentation.fields(attempt),
+      },
     );
   }
 
@@ -194,8 +198,7 @@ export class JobInstrumentation {
       if (kind === 'retry') {
         this.retried.inc({ queue: a.queue, method: a.method });
         const of = a.attempt === undefined ? '' : ` ${a.attempt}/${a.attempts ?? '?'}`;
-        this.log.warn(fields, `job attempt${of} failed, will retry: ${a.queue} ${a.method}`,
-        );
+        this.log.warn(fields, `job attempt${of} failed, will retry: ${a.queue} ${a.method}`);
         return;
       }
       this.completed.inc({

@@ -28,7 +28,11 @@ export function writeJobTrace(trace: CarriedTrace): string {
 export function readJobTrace(metadata: unknown): CarriedTrace | undefined {
   if (typeof metadata !== 'string' || !metadata.startsWith(PREFIX)) return undefined;
   try {
-    const v = JSON.parse(metadata.slice(PREFIX.length)) as { t?: unknown; o?: unknown; d?: unknown };
+    const v = JSON.parse(metadata.slice(PREFIX.length)) as {
+      t?: unknown;
+      o?: unknown;
+      d?: unknown;
+    };
     if (v === null || typeof v !== 'object') return undefined;
     const out: CarriedTrace = {};
     const traceId = acceptTraceId(typeof v.t === 'string' ? v.t : undefined);
