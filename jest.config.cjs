@@ -74,6 +74,15 @@ module.exports = {
         '^typeorm/(.*)$': 'typeorm03/$1',
       },
     },
+    {
+      // The oldest BullMQ BullMqTelemetry supports (5.58: the first whose
+      // 'process' span names the job): the telemetry and the patches on it.
+      ...common,
+      displayName: 'lowest-telemetry',
+      testMatch: ['<rootDir>/test/bullmq.e2e-spec.ts'],
+      globals: { PEERS: { bullmq: versionOf('bullmq558'), typeorm: versionOf('typeorm') } },
+      moduleNameMapper: { ...common.moduleNameMapper, '^bullmq$': 'bullmq558' },
+    },
   ],
   testTimeout: 30000,
 };

@@ -103,7 +103,7 @@ describe.each(modes)('BullMQ jobs (real Redis, via %s)', (via) => {
 
   it('a job that fails once then succeeds: 1 retry, 1 success', async () => {
     const queue = a.app.get<Queue>(getQueueToken('default'));
-    await queue.add('fails-once', {}, { attempts: 2 });
+    const job = await queue.add('fails-once', {}, { attempts: 2 });
     const labels = { queue: 'default', method: 'fails-once' };
     await eventually(
       () =>
@@ -115,6 +115,10 @@ describe.each(modes)('BullMQ jobs (real Redis, via %s)', (via) => {
     expect(
       counter(a, CATALOG.jobsCompletedTotal, { ...labels, org: 'system', status: 'failure' }),
     ).toBe(0);
+    // added outside any request, the job still has one trace for both attempts
+    const lines = a.logs.where({ job_id: job.id });
+    expect(lines.filter((l) => l.message === 'job started: default fails-once')).toHaveLength(2);
+    expect(new Set(lines.map((l) => l.trace_id)).size).toBe(1);
   });
 
   it('carries the trace ID of the enqueuing request into every log line of the job', async () => {

@@ -10,6 +10,7 @@ import { FlowProducer, Queue } from 'bullmq';
 import type { FlowJob, Job, JobsOptions, Worker } from 'bullmq';
 import type { Logger as Pino } from 'pino';
 import { TraceContext } from '../context/trace-context.js';
+import { newTraceId } from '../context/trace-id.js';
 import type { FailureKind } from '../jobs/job-instrumentation.js';
 import { JobInstrumentation } from '../jobs/job-instrumentation.js';
 import { readJobTrace, writeJobTrace } from '../jobs/job-trace.js';
@@ -142,6 +143,11 @@ export class BullMqInstrumentation
     if (q) this.orgCounts.decrement(q, org ?? this.core.organization.fallback);
   }
 
+  warn(message: string): void {
+    this.registry.countInternalError('bullmq:telemetry');
+    this.log.warn(message);
+  }
+
   countError(component: string, err: unknown): void {
     this.internalError(component, err);
   }
@@ -194,11 +200,12 @@ export class BullMqInstrumentation
     org: string | undefined,
     hasTelemetry: boolean,
   ): JobsOptions | undefined {
-    const ctx = this.trace.current();
-    if (ctx === undefined || hasTelemetry || opts?.telemetry?.metadata !== undefined) return opts;
+    if (hasTelemetry || opts?.telemetry?.metadata !== undefined) return opts;
+    // a job added outside any request still gets one trace for all its attempts
+    const traceId = this.trace.current()?.traceId ?? newTraceId();
     return {
       ...opts,
-      telemetry: { ...opts?.telemetry, metadata: writeJobTrace({ traceId: ctx.traceId, org }) },
+      telemetry: { ...opts?.telemetry, metadata: writeJobTrace({ traceId, org }) },
     };
   }
 

@@ -77,6 +77,7 @@ export class BullMqTelemetry implements Telemetry<BullMqTelemetryContext> {
   private readonly delegate: Telemetry | undefined;
   private readonly attempts = new WeakMap<RequestContext, SpanAttempt>();
   private readonly observed = new WeakSet<Worker>();
+  private warnedUnnamed = false;
 
   constructor(
     private readonly trace: TraceContext,
@@ -118,7 +119,8 @@ export class BullMqTelemetry implements Telemetry<BullMqTelemetryContext> {
       getMetadata: (ctx) => {
         const delegate = d && ctx ? this.safe(() => d.getMetadata(ctx.inner)) : undefined;
         return writeJobTrace({
-          traceId: ctx?.obs?.traceId,
+          // a job added outside any request still gets one trace for all its attempts
+          traceId: ctx?.obs?.traceId ?? newTraceId(),
           org: ctx?.span?.org ?? ctx?.obs?.organization,
           delegate: typeof delegate === 'string' ? delegate : undefined,
         });
@@ -168,9 +170,27 @@ export class BullMqTelemetry implements Telemetry<BullMqTelemetryContext> {
     });
   }
 
+  /**
+   * BullMQ before 6 traces no 'complete' operation: a success shows only as
+   * the process span's 'job completed' event.
+   */
+  completedEvent(span: ObservedSpan): void {
+    const a = span.attempt;
+    if (a === undefined || a.outcome !== undefined) return;
+    a.outcome = 'success';
+    a.endedAt = performance.now();
+  }
+
   private begin(span: ObservedSpan, ctx: RequestContext): SpanAttempt {
     const queue = span.queue ?? '';
     const job = this.instrumentation.takeActive(queue, span.jobId!);
+    if (span.jobName === undefined && job === undefined && !this.warnedUnnamed) {
+      this.warnedUnnamed = true;
+      this.instrumentation.warn(
+        'nestjs-observability: this BullMQ names no job in its process spans (BullMQ < 5.58): ' +
+          'BullMqTelemetry needs 5.58 or later; on older releases use fallbackPatches: true',
+      );
+    }
     const org = ctx.organization ?? this.instrumentation.orgOfData(job?.data);
     if (ctx.organization === undefined && org !== undefined) ctx.organization = org;
     const attempt: JobAttempt = {
@@ -333,6 +353,8 @@ export class ObservedSpan implements Span<BullMqTelemetryContext> {
     if (name === 'job failed') {
       const r = attributes?.['bullmq.job.failed.reason'];
       if (typeof r === 'string') this.reason = r;
+    } else if (name === 'job completed') {
+      this.owner.completedEvent(this);
     }
   }
 
