@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import { CATALOG } from '../src/index.js';
 import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import type { BullApp } from './support/bull-app.js';
-import { startBullApp } from './support/bull-app.js';
+import { DefaultProcessor, startBullApp } from './support/bull-app.js';
 import { eventually, rawRequest } from './support/http-client.js';
 import { parseExposition, sumOf } from './support/prom-text.js';
 import { freePort } from './support/prometheus.js';
@@ -75,9 +75,15 @@ describe('BullMQ with Redis going away (a Redis of the test own, on a spare port
       await eventually(() => done() === 2, 25000);
 
       await redis.stop();
+      const worker = app.app.get(DefaultProcessor).worker;
       const [, closeMs] = await timed(() => app!.close());
       app = undefined;
       expect(closeMs).toBeLessThan(5000);
+      // closed through their public close(), none of their methods replaced
+      for (const obj of [queue, worker] as object[]) {
+        expect(Object.prototype.hasOwnProperty.call(obj, 'close')).toBe(false);
+        expect((obj as { closing?: unknown }).closing).toBeDefined();
+      }
     } finally {
       await app?.close();
       await redis.stop();

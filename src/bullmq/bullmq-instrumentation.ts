@@ -6,8 +6,8 @@ import type {
 } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { FlowProducer, Queue } from 'bullmq';
-import type { FlowJob, Job, JobsOptions, Worker } from 'bullmq';
+import { FlowProducer, Queue, Worker } from 'bullmq';
+import type { FlowJob, Job, JobsOptions } from 'bullmq';
 import type { Logger as Pino } from 'pino';
 import { TraceContext } from '../context/trace-context.js';
 import { newTraceId } from '../context/trace-id.js';
@@ -348,12 +348,13 @@ export class BullMqInstrumentation
   }
 
   /**
-   * Closes workers and queues before @nestjs/bullmq does, with a time limit:
-   * a worker or queue waiting for an unreachable Redis never finishes
-   * closing (BullMQ waits for a connection that ioredis keeps retrying), and
-   * Nest would wait for it forever. Past the limit their connections are
-   * dropped and their `close()` answers at once, so the rest of shutdown runs
-   * and the process can exit.
+   * Closes workers and queues before @nestjs/bullmq does, through their
+   * public `close()`, with a time limit. A worker whose Redis is unreachable
+   * is closed with `close(true)`: a graceful close would wait for a blocking
+   * command that ioredis holds until Redis returns, and BullMQ answers every
+   * later `close()` (Nest's own, at shutdown) with that same promise, so
+   * shutdown would never end. Its active jobs cannot be finished without
+   * Redis anyway. Past the limit, connections are dropped.
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.removeCollector?.();
@@ -361,16 +362,29 @@ export class BullMqInstrumentation
     const closables: Closable[] = [...this.workers, ...this.queues.values(), ...this.flowProducers];
     const pending = new Set<Closable>(closables);
     const closing = Promise.allSettled(
-      closables.map((c) => c.close().finally(() => pending.delete(c))),
+      closables.map((c) => {
+        let closed: Promise<void>;
+        if (reachable(c)) closed = c.close();
+        else {
+          // BullMQ cannot close an object whose Redis is gone (taskforcesh/bullmq#4656):
+          // end its connections first, then close it (a worker without waiting for its jobs)
+          forceEnd(c);
+          closed = c instanceof Worker ? c.close(true) : c.close();
+        }
+        return closed.finally(() => pending.delete(c));
+      }),
     );
     if (await settlesWithin(closing, this.options.shutdownTimeoutMs)) return;
+    const names = () =>
+      [...pending].map((c) => `${c.constructor.name}:${(c as { name?: string }).name}`).join(', ');
     this.log.warn(
-      `nestjs-observability: ${[...pending].map((c) => `${c.constructor.name}:${(c as { name?: string }).name}`).join(', ')} did not close within ${this.options.shutdownTimeoutMs} ms (Redis unreachable?); dropping their connections`,
+      `nestjs-observability: ${names()} did not close within ${this.options.shutdownTimeoutMs} ms (Redis unreachable?); dropping their connections`,
     );
-    for (const c of closables) {
-      forceEnd(c);
-      if (pending.has(c)) (c as { close: () => Promise<void> }).close = () => Promise.resolve();
-    }
+    for (const c of pending) forceEnd(c);
+    if (!(await settlesWithin(closing, this.options.shutdownTimeoutMs)))
+      this.log.warn(
+        `nestjs-observability: ${names()} still not closed after their connections were dropped`,
+      );
   }
 
   onApplicationShutdown(): void {
@@ -381,6 +395,12 @@ export class BullMqInstrumentation
     this.registry.countInternalError(component);
     this.log.debug({ err, component }, 'nestjs-observability: BullMQ instrumentation error');
   }
+}
+
+/** Whether every Redis connection of a queue, worker or flow producer is up. */
+function reachable(c: object): boolean {
+  const clients = rawClientsOf(c) as RawClient[];
+  return clients.length > 0 && clients.every((client) => client.status === 'ready');
 }
 
 interface RawClient {
@@ -415,6 +435,10 @@ function forceEnd(c: unknown): void {
   for (const client of rawClientsOf(c as object) as RawClient[]) {
     try {
       client.disconnect?.();
+      // what BullMQ's own close() does to the client once it is closed: later
+      // commands (its quit()) then fail at once instead of queueing for a
+      // reconnection that will not come
+      client.status = 'end';
       client.emit?.('end');
     } catch {
       // already gone
