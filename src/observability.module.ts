@@ -11,10 +11,15 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { createServer, type Server } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as Pino } from 'pino';
-import { collectDefaultMetrics, Registry as PromRegistry } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  register as promGlobal,
+  Registry as PromRegistry,
+} from 'prom-client';
 import { TraceContext } from './context/trace-context.js';
 import { JobInstrumentation } from './jobs/job-instrumentation.js';
 import { installHttpHooks } from './http/adapter-hooks.js';
+import { ObservabilityOptionsError } from './options/schema.js';
 import { HttpInstrumentation } from './http/http-instrumentation.js';
 import { AccessLog } from './logging/access-log.js';
 import type { OwnedDestination } from './logging/json-logger.js';
@@ -96,6 +101,10 @@ const providers: Provider[] = [
         const prom = new PromRegistry();
         collectDefaultMetrics({ register: prom });
         registry.addPromRegistry(prom);
+      }
+      if (o.metrics.enabled) {
+        for (const r of o.metrics.registries)
+          registry.addPromRegistry(r === 'global' ? promGlobal : r);
       }
       errors.attach(registry);
       return registry;
@@ -261,6 +270,7 @@ export class ObservabilityModule
 
   async onApplicationBootstrap(): Promise<void> {
     const { metrics } = this.options;
+    if (metrics.enabled && metrics.registries.length > 0) this.checkForeignRegistries();
     if (!metrics.enabled || metrics.port === undefined) return;
     const path = metrics.path;
     const server = createServer((req, res) => {
@@ -277,6 +287,30 @@ export class ObservabilityModule
       });
     });
     this.metricsServer = server;
+  }
+
+  /**
+   * prom-client registries the app passed in `metrics.registries`: a metric
+   * named like one of the module's stops start-up (two families of one name
+   * would break the exposition); one in several registries (process metrics
+   * collected twice) is served once, with a WARN.
+   */
+  private checkForeignRegistries(): void {
+    const { clashes, duplicates } = this.registry.foreignConflicts();
+    if (clashes.length > 0) {
+      throw new ObservabilityOptionsError(
+        'metrics.registries',
+        `prom-client metric${clashes.length > 1 ? 's' : ''} ${clashes.map((n) => `"${n}"`).join(', ')} ` +
+          `named like ${clashes.length > 1 ? 'metrics' : 'a metric'} of this module (see its metric reference); rename ${clashes.length > 1 ? 'them' : 'it'}`,
+      );
+    }
+    if (duplicates.length > 0) {
+      this.log.warn(
+        { metrics: duplicates },
+        `nestjs-observability: ${duplicates.length} prom-client metric(s) exist in more than one registry and are served once ` +
+          `(e.g. "${duplicates[0]}": process metrics collected twice? turn off one side's default metrics)`,
+      );
+    }
   }
 
   /** The separate metrics server's address (when `metrics.port` is set). */

@@ -1,4 +1,5 @@
 import type { DestinationStream } from 'pino';
+import type { Registry as PromRegistry } from 'prom-client';
 import type { RequestResolver } from './context/request-context.js';
 import { DEFAULT_TRACE_ID_MAX_LENGTH } from './context/trace-id.js';
 import { DEFAULT_LABEL_LIMITS } from './metrics/label-guard.js';
@@ -55,6 +56,13 @@ export interface MetricsOptions {
    * its recorder is installed or it has a sample.
    */
   exposeAllFamilies?: boolean;
+  /**
+   * prom-client registries the app already has, served on this module's
+   * endpoint next to the catalog: `'global'` is prom-client's global registry
+   * (where `@willsoto/nestjs-prometheus` and most libraries register). A
+   * metric whose name is the module's own stops start-up.
+   */
+  registries?: (PromRegistry | 'global')[];
 }
 
 export interface HttpOptions {
@@ -164,6 +172,14 @@ const metrics = object<MetricsOptions>()({
   gzip: bool(true),
   collectorTimeoutMs: int(2000, 1, 600_000),
   exposeAllFamilies: bool(false),
+  registries: array<PromRegistry | 'global'>(
+    (r) =>
+      r === 'global' ||
+      (typeof r === 'object' &&
+        r !== null &&
+        typeof (r as PromRegistry).getMetricsAsJSON === 'function'),
+    "must be an array of prom-client registries or 'global'",
+  ),
 });
 
 /** Never echoes what was given here: it may be the secret itself. */

@@ -1,4 +1,5 @@
 import type { MetricObjectWithValues, MetricValue, MetricValueWithName } from 'prom-client';
+import { sampleNames } from './metrics-registry.js';
 import type { AnyFamily, HistogramSeries } from './families.js';
 import type { MetricsRegistry } from './metrics-registry.js';
 import { escapeHelp, escapeLabelValue, formatValue, renderLabelPairs } from './text-format.js';
@@ -57,8 +58,15 @@ export async function* renderExposition(
       }
     }
   }
+  // Foreign metrics named like ours (a clash start-up did not see: registered
+  // later) or served already by another registry are left out, so the
+  // exposition never holds a family twice.
+  const served = registry.promRegistries.length > 0 ? registry.ownSampleNames() : undefined;
   for (const prom of registry.promRegistries) {
     for (const metric of await prom.getMetricsAsJSON()) {
+      const names = sampleNames(metric.name, String(metric.type));
+      if (names.some((n) => served!.has(n))) continue;
+      for (const n of names) served!.add(n);
       // prom-client's nodejs_active_{handles,requests,resources}_total are
       // gauges named like counters, which promtool rejects; each only sums the
       // per-type gauge of the same name without the suffix, so nothing is lost.

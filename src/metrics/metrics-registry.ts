@@ -193,9 +193,47 @@ export class MetricsRegistry {
     this.badInput.seriesOf([component]).value++;
   }
 
-  /** Adds a prom-client registry whose metrics are exposed alongside ours (process metrics). */
+  /**
+   * Adds a prom-client registry whose metrics are exposed alongside ours
+   * (the module's process metrics, or registries the app already has). A
+   * registry added twice is served once.
+   */
   addPromRegistry(registry: PromRegistry): void {
-    this.foreign.push(registry);
+    if (!this.foreign.includes(registry)) this.foreign.push(registry);
+  }
+
+  /**
+   * The sample names this registry's own families expose (a histogram's
+   * `_bucket`, `_sum` and `_count` included): what a prom-client metric must
+   * not be called.
+   */
+  ownSampleNames(): Set<string> {
+    const names = new Set<string>();
+    for (const f of this.families.values())
+      for (const n of sampleNames(f.def.name, f.def.type)) names.add(n);
+    return names;
+  }
+
+  /**
+   * prom-client metrics that cannot be served: `clashes` are named like one
+   * of this registry's metrics; `duplicates` exist in more than one of the
+   * added registries (served once, from the first).
+   */
+  foreignConflicts(): { clashes: string[]; duplicates: string[] } {
+    const own = this.ownSampleNames();
+    const seen = new Set<string>();
+    const clashes: string[] = [];
+    const duplicates: string[] = [];
+    for (const prom of this.foreign) {
+      for (const m of prom.getMetricsAsArray()) {
+        const name = (m as { name: string }).name;
+        const type = String((m as { type?: unknown }).type);
+        if (sampleNames(name, type).some((n) => own.has(n))) clashes.push(name);
+        else if (seen.has(name)) duplicates.push(name);
+        seen.add(name);
+      }
+    }
+    return { clashes, duplicates };
   }
 
   get promRegistries(): readonly PromRegistry[] {
@@ -275,6 +313,13 @@ export class MetricsRegistry {
       clearTimeout(timer);
     }
   }
+}
+
+/** The sample names a metric family of this name and type exposes. */
+export function sampleNames(name: string, type: string): string[] {
+  return type === 'histogram' || type === 'summary'
+    ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`]
+    : [name];
 }
 
 function sameDefinition(a: MetricDefinition, b: MetricDefinition): boolean {
