@@ -210,7 +210,8 @@ export function instructionsTable(rows: InstructionRow[]): string {
 }
 
 /**
- * `npm run bench:instructions`. Environment: CG_ADAPTERS (express,fastify),
+ * `npm run bench:instructions`. Environment: CG_SERVER (another build's
+ * .bench/bench/server.js, to compare commits), CG_ADAPTERS (express,fastify),
  * CG_VARIANTS (bare,obs-metrics,obs-metrics-trace,obs-full), CG_RUNS (3),
  * CG_WARMUP (3000), CG_REQUESTS (2000), CG_NODES (label=path,...; default the
  * running node).
@@ -223,15 +224,18 @@ async function main(): Promise<void> {
       (kv) => kv.split('=') as [string, string],
     ),
   );
-  const rows = await runInstructions(join(import.meta.dirname, 'server.js'), {
-    adapters: list(env.CG_ADAPTERS, 'express,fastify'),
-    variants: list(env.CG_VARIANTS, 'bare,obs-metrics,obs-metrics-trace,obs-full') as Variant[],
-    nodes,
-    runs: Number(env.CG_RUNS ?? 3),
-    warmup: Number(env.CG_WARMUP ?? 3000),
-    requests: Number(env.CG_REQUESTS ?? 2000),
-    path: env.CG_PATH ?? '/orgs/42/items/7',
-  });
+  const rows = await runInstructions(
+    process.env.CG_SERVER ?? join(import.meta.dirname, 'server.js'),
+    {
+      adapters: list(env.CG_ADAPTERS, 'express,fastify'),
+      variants: list(env.CG_VARIANTS, 'bare,obs-metrics,obs-metrics-trace,obs-full') as Variant[],
+      nodes,
+      runs: Number(env.CG_RUNS ?? 3),
+      warmup: Number(env.CG_WARMUP ?? 3000),
+      requests: Number(env.CG_REQUESTS ?? 2000),
+      path: env.CG_PATH ?? '/orgs/42/items/7',
+    },
+  );
   process.stdout.write(instructionsTable(rows) + '\n');
 }
 
