@@ -74,6 +74,7 @@ const providers: Provider[] = [
           redact: o.logging.redact,
           serviceName: o.serviceName,
           site: o.site,
+          openTelemetry: o.trace.enabled && o.trace.openTelemetry,
         },
         trace,
         dest.stream,

@@ -87,6 +87,13 @@ export interface TraceOptions {
   maxLength?: number;
   /** Echo the trace ID in the response header. */
   responseHeader?: boolean;
+  /**
+   * When the OpenTelemetry SDK runs in the app, take the trace ID of the
+   * active span (the HTTP server span) and add `span_id` to log lines, so
+   * logs, exemplars and traces join on one ID. Nothing of OpenTelemetry is
+   * loaded; without it this does nothing.
+   */
+  openTelemetry?: boolean;
 }
 
 export interface LoggingOptions {
@@ -219,6 +226,7 @@ const trace = object<TraceOptions>()({
   acceptTraceparent: bool(true),
   maxLength: int(DEFAULT_TRACE_ID_MAX_LENGTH, 8, 128),
   responseHeader: bool(true),
+  openTelemetry: bool(true),
 });
 
 const logging = object<LoggingOptions>()({
@@ -335,6 +343,7 @@ export function httpSettings(o: ResolvedOptions): HttpSettings {
     traceEnabled: o.trace.enabled,
     traceHeader: o.trace.header,
     acceptTraceparent: o.trace.acceptTraceparent,
+    followOpenTelemetry: o.trace.openTelemetry,
     traceMaxLength: o.trace.maxLength,
     responseHeader: o.trace.responseHeader,
     exemplars: o.metrics.exemplars,

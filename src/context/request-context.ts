@@ -30,6 +30,8 @@ export class RequestContext {
   protected usr: string | undefined;
   /** Fields added by app code (`doctype`, `docname`, ...) for later log lines. */
   fields: ContextFields | undefined;
+  /** The OpenTelemetry span this work started in, when the SDK runs. */
+  spanId: string | undefined;
 
   constructor(
     readonly traceId: string,

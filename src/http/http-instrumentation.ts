@@ -3,6 +3,7 @@ import { METHODS } from 'node:http';
 import type { Logger as Pino } from 'pino';
 import type { TraceContext } from '../context/trace-context.js';
 import { NO_TRACE } from '../context/trace-context.js';
+import { activeOtelSpan } from '../context/otel.js';
 import { acceptTraceId, newTraceId, traceIdFromTraceparent } from '../context/trace-id.js';
 import { CATALOG } from '../metrics/catalog.js';
 import type {
@@ -40,6 +41,8 @@ export interface HttpSettings {
   /** Lower-case trace header. */
   traceHeader: string;
   acceptTraceparent: boolean;
+  /** Take the active OpenTelemetry span's trace ID (see context/otel.ts). */
+  followOpenTelemetry: boolean;
   traceMaxLength: number;
   /** Echo the trace ID in the response. */
   responseHeader: boolean;
@@ -81,6 +84,7 @@ export class HttpInstrumentation {
   private readonly traceHeader: string;
   private readonly exemplars: boolean;
   private readonly echoTrace: boolean;
+  private readonly followOtel: boolean;
   /** Whether requests get a trace ID and a context to enter. */
   readonly traceEnabled: boolean;
 
@@ -109,6 +113,7 @@ export class HttpInstrumentation {
     this.traceEnabled = settings.traceEnabled;
     this.exemplars = settings.exemplars && this.traceEnabled;
     this.echoTrace = this.traceEnabled && settings.responseHeader;
+    this.followOtel = this.traceEnabled && settings.followOpenTelemetry;
   }
 
   /**
@@ -156,10 +161,14 @@ export class HttpInstrumentation {
     path: string,
   ): HttpRequestContext | undefined {
     try {
-      const traceId = this.traceEnabled ? this.traceIdOf(req) : NO_TRACE;
+      // The OpenTelemetry server span, when the SDK runs: its IDs win, so
+      // logs, exemplars and exported traces join on one trace ID.
+      const otel = this.followOtel ? activeOtelSpan() : undefined;
+      const traceId = otel?.traceId ?? (this.traceEnabled ? this.traceIdOf(req) : NO_TRACE);
       const m = req.method ?? 'GET';
       const method = KNOWN_METHODS.has(m) ? m : 'OTHER';
       const ctx = new HttpRequestContext(traceId, method, req, res, raw, shared);
+      if (otel !== undefined) ctx.spanId = otel.spanId;
       if (this.echoTrace && !res.headersSent) res.setHeader(this.traceHeader, traceId);
       if (!this.settings.enabled || this.isIgnored(path)) {
         ctx.done = true;
@@ -265,6 +274,7 @@ export class HttpInstrumentation {
       status >= 500 ? 'error' : status === CLIENT_CLOSED_REQUEST ? 'warn' : 'info',
       {
         traceId: ctx.traceId,
+        spanId: ctx.spanId,
         user: ctx.user,
         organization: ctx.organization,
         fields: ctx.fields,

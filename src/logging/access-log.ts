@@ -7,6 +7,7 @@ import { extraFieldMatcher, redact } from './redact.js';
 /** What one access line reports. */
 export interface AccessRecord {
   traceId: string;
+  spanId: string | undefined;
   user: string | undefined;
   organization: string | undefined;
   fields: Record<string, unknown> | undefined;
@@ -45,6 +46,7 @@ export class AccessLog {
   write(level: 'info' | 'warn' | 'error', r: AccessRecord): void {
     if (!this.logger.isLevelEnabled(level)) return;
     let line = `${this.prefix[level]}${isoNow()}"${this.base},"trace_id":${jsonString(r.traceId)}`;
+    if (r.spanId !== undefined) line += `,"span_id":"${r.spanId}"`;
     if (r.user !== undefined) line += `,"user":${jsonString(r.user)}`;
     if (r.organization !== undefined) line += `,"organization":${jsonString(r.organization)}`;
     if (r.fields !== undefined) line += fieldsJson(r.fields, this.extra);

@@ -2,6 +2,7 @@ import pino from 'pino';
 import type { DestinationStream, Logger as PinoLogger, LoggerOptions } from 'pino';
 import type { TraceContext } from '../context/trace-context.js';
 import { NO_TRACE } from '../context/trace-context.js';
+import { activeOtelSpan } from '../context/otel.js';
 import { errorFields } from './error-fields.js';
 import { isoNow } from './iso-time.js';
 import type { LoggedErrors } from './logged-errors.js';
@@ -37,6 +38,8 @@ export interface JsonLoggerSettings {
   redact: readonly string[];
   serviceName: string;
   site: string;
+  /** Add the active OpenTelemetry span's IDs (see context/otel.ts). */
+  openTelemetry: boolean;
 }
 
 export function openDestination(logging: DestinationSettings): OwnedDestination {
@@ -112,8 +115,16 @@ export function createJsonLogger(
     // Read on every line, so a log call anywhere in a request carries its trace.
     mixin: () => {
       const ctx = storage.getStore();
-      if (ctx === undefined) return { trace_id: NO_TRACE };
+      const otel = settings.openTelemetry ? activeOtelSpan() : undefined;
+      if (ctx === undefined) {
+        return otel === undefined
+          ? { trace_id: NO_TRACE }
+          : { trace_id: otel.traceId, span_id: otel.spanId };
+      }
       const out: Record<string, unknown> = { trace_id: ctx.traceId };
+      // the current OpenTelemetry span when it is of this trace, else the one the work began in
+      const spanId = otel !== undefined && otel.traceId === ctx.traceId ? otel.spanId : ctx.spanId;
+      if (spanId !== undefined) out.span_id = spanId;
       const user = ctx.user;
       if (user !== undefined) out.user = user;
       const org = ctx.organization;
