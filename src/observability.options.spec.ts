@@ -23,6 +23,7 @@ describe('resolveOptions', () => {
       acceptTraceparent: true,
       maxLength: 64,
       responseHeader: true,
+      openTelemetry: true,
     });
     expect(o.labels).toEqual({
       maxValues: 500,
