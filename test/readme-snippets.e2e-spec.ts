@@ -23,6 +23,7 @@ const IMPORTS: Record<string, string> = {
   makeCounterProvider: '@willsoto/nestjs-prometheus',
   InstrumentJob: 'nestjs-observability',
   BullMqObservabilityModule: 'nestjs-observability/bullmq',
+  BullMqTelemetry: 'nestjs-observability/bullmq',
   HttpService: '@nestjs/axios',
   CircuitBreakerPolicy: 'cockatiel',
   Integrations: 'nestjs-observability/integrations',
@@ -30,6 +31,7 @@ const IMPORTS: Record<string, string> = {
 
 const PRELUDE = `
 declare type Invoice = { id: string };
+declare class ReportsProcessor {}
 declare function callPartner(request: { headers: Record<string, string> }): Promise<unknown>;
 declare const ConfigModule: import('@nestjs/common').DynamicModule;
 declare class ConfigService { getOrThrow(key: string): string; }
