@@ -4,6 +4,7 @@ import type { TraceContext } from '../context/trace-context.js';
 import { NO_TRACE } from '../context/trace-context.js';
 import { activeOtelSpan } from '../context/otel.js';
 import { errorFields } from './error-fields.js';
+import { LineBatcher } from './line-batcher.js';
 import { isoNow } from './iso-time.js';
 import type { LoggedErrors } from './logged-errors.js';
 import { extraFieldMatcher, redact, scrubUrlCredentials } from './redact.js';
@@ -47,23 +48,28 @@ export function openDestination(logging: DestinationSettings): OwnedDestination 
   if (typeof dest !== 'string') return { stream: dest, close: async () => undefined };
   const fd = dest === 'stdout' ? 1 : dest === 'stderr' ? 2 : undefined;
   // Asynchronous by default: the request never waits for the disk or the pipe.
-  // Lines are batched up to 4 KB or 100 ms, so a quiet service still shows
-  // them promptly and a busy one makes one write call per batch rather than
-  // per line (per-line writes cost more CPU than the rest of the line). pino
-  // flushes what is left when the process exits.
+  // Lines are batched up to 4 KB or 100 ms (LineBatcher, cheaper per line
+  // than SonicBoom's own buffering), so a quiet service still shows them
+  // promptly and a busy one makes one write call per batch rather than per
+  // line. What is pending is flushed when the process exits.
   const boom = pino.destination({
     dest: fd ?? dest,
     sync: logging.sync,
     mkdir: fd === undefined,
-    ...(logging.sync ? {} : { minLength: 4096, periodicFlush: 100 }),
+    // 1, not 0: each batch is written at once either way, but with 0
+    // SonicBoom's flush() returns before the write completes, and a process
+    // that re-raises SIGTERM right after closing would lose the last batch
+    minLength: 1,
   });
+  const batcher = logging.sync ? undefined : new LineBatcher(boom);
   let closed = false;
   return {
-    stream: boom,
+    stream: batcher ?? boom,
     close: () =>
       new Promise<void>((resolve) => {
         if (closed) return resolve();
         closed = true;
+        batcher?.stop();
         const done = () => resolve();
         try {
           if (fd === undefined) {
