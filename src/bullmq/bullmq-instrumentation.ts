@@ -44,7 +44,7 @@ const NOT_FAILURES = new Set([
   'RateLimitError',
 ]);
 
-function orgFromData(data: unknown): string | undefined {
+export function orgFromData(data: unknown): string | undefined {
   const org = (data as { organization?: unknown } | null | undefined)?.organization;
   return typeof org === 'string' && org !== '' ? org : undefined;
 }
@@ -69,8 +69,7 @@ export class BullMqInstrumentation
   private readonly workers = new Set<Worker>();
   private readonly queues = new Map<string, Queue>();
   private readonly flowProducers = new Set<FlowProducer>();
-  private readonly processorNames = new WeakMap<Worker, string>();
-  /** Processor class per queue name, for jobs seen through telemetry spans. */
+  /** Processor class per queue name (a `WorkerHost` serves one queue). */
   private readonly processorsByQueue = new Map<string, string>();
   /** Jobs a worker made active, until their 'process' span starts (by queue and id). */
   private readonly active = new Map<string, Job>();
@@ -108,10 +107,6 @@ export class BullMqInstrumentation
     return ctx?.organization ?? this.core.organization.fallback;
   }
 
-  orgOfData(data: unknown): string | undefined {
-    return orgFromData(data);
-  }
-
   processorOf(queue: string): string | undefined {
     return this.processorsByQueue.get(queue);
   }
@@ -146,10 +141,6 @@ export class BullMqInstrumentation
   warn(message: string): void {
     this.registry.countInternalError('bullmq:telemetry');
     this.log.warn(message);
-  }
-
-  countError(component: string, err: unknown): void {
-    this.internalError(component, err);
   }
 
   // --- producer side --------------------------------------------------------
@@ -261,7 +252,7 @@ export class BullMqInstrumentation
         traceId: carried?.traceId,
         jobId: job.id,
         jobName: job.name,
-        processor: this.processorNames.get(worker),
+        processor: this.processorsByQueue.get(worker.name),
         attempt: (job.attemptsMade ?? 0) + 1,
         attempts,
         onDone: () => this.orgCounts.decrement(worker, org ?? this.core.organization.fallback),
@@ -307,7 +298,6 @@ export class BullMqInstrumentation
     if (!('callProcessJob' in worker)) return;
     const w = worker as unknown as Worker;
     const processor = (instance as object).constructor.name;
-    this.processorNames.set(w, processor);
     this.processorsByQueue.set(w.name, processor);
     this.workers.add(w);
     this.watchErrors(w, `worker:${w.name}`);
@@ -391,7 +381,7 @@ export class BullMqInstrumentation
     this.uninstall();
   }
 
-  private internalError(component: string, err: unknown): void {
+  internalError(component: string, err: unknown): void {
     this.registry.countInternalError(component);
     this.log.debug({ err, component }, 'nestjs-observability: BullMQ instrumentation error');
   }

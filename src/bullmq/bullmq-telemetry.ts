@@ -18,7 +18,11 @@ import { newTraceId } from '../context/trace-id.js';
 import type { FailureKind, JobAttempt } from '../jobs/job-instrumentation.js';
 import { JobInstrumentation } from '../jobs/job-instrumentation.js';
 import { foreignTraceId, readJobTrace, writeJobTrace } from '../jobs/job-trace.js';
-import { BULLMQ_OBSERVABILITY_OPTIONS, BullMqInstrumentation } from './bullmq-instrumentation.js';
+import {
+  BULLMQ_OBSERVABILITY_OPTIONS,
+  BullMqInstrumentation,
+  orgFromData,
+} from './bullmq-instrumentation.js';
 import type { ResolvedBullMqOptions } from './bullmq.options.js';
 import { TELEMETRY_MARK } from './telemetry-mark.js';
 
@@ -191,7 +195,7 @@ export class BullMqTelemetry implements Telemetry<BullMqTelemetryContext> {
           'BullMqTelemetry needs 5.58 or later; on older releases use fallbackPatches: true',
       );
     }
-    const org = ctx.organization ?? this.instrumentation.orgOfData(job?.data);
+    const org = ctx.organization ?? orgFromData(job?.data);
     if (ctx.organization === undefined && org !== undefined) ctx.organization = org;
     const attempt: JobAttempt = {
       queue,
@@ -273,7 +277,7 @@ export class BullMqTelemetry implements Telemetry<BullMqTelemetryContext> {
     try {
       return fn();
     } catch (err) {
-      this.instrumentation.countError('bullmq:telemetry', err);
+      this.instrumentation.internalError('bullmq:telemetry', err);
       return fallback;
     }
   }
