@@ -23,7 +23,8 @@ import { ObservabilityOptionsError } from './options/schema.js';
 import { HttpInstrumentation } from './http/http-instrumentation.js';
 import { AccessLog } from './logging/access-log.js';
 import type { OwnedDestination } from './logging/json-logger.js';
-import { createJsonLogger, openDestination } from './logging/json-logger.js';
+import { createJsonLogger } from './logging/json-logger.js';
+import { openDestination } from './logging/log-destination.js';
 import { LoggedErrors } from './logging/logged-errors.js';
 import { ObservabilityLogger } from './logging/observability-logger.js';
 import { StructuredLogger } from './logging/structured-logger.js';
@@ -84,7 +85,7 @@ const providers: Provider[] = [
   },
   {
     provide: MetricsRegistry,
-    useFactory: (o: ResolvedOptions, log: Pino, errors: LoggedErrors) => {
+    useFactory: (o: ResolvedOptions, log: Pino, errors: LoggedErrors, dest: OwnedDestination) => {
       const registry = new MetricsRegistry({
         labels: o.labels,
         defaultLabels: o.metrics.defaultLabels,
@@ -108,9 +109,10 @@ const providers: Provider[] = [
           registry.addPromRegistry(r === 'global' ? promGlobal : r);
       }
       errors.attach(registry);
+      dest.attach(registry);
       return registry;
     },
-    inject: [OBSERVABILITY_OPTIONS, JSON_LOGGER, LoggedErrors],
+    inject: [OBSERVABILITY_OPTIONS, JSON_LOGGER, LoggedErrors, LOG_DESTINATION],
   },
   {
     provide: MetricsService,

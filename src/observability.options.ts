@@ -103,6 +103,12 @@ export interface LoggingOptions {
   destination?: 'stdout' | 'stderr' | string | DestinationStream;
   /** Write synchronously (slower; for short-lived processes and tests). */
   sync?: boolean;
+  /**
+   * Most characters held in memory while the destination is slow or failing
+   * (a full disk, a stuck pipe); further lines are dropped and counted in
+   * `observability_log_lines_dropped_total{reason="buffer_full"}`.
+   */
+  bufferLimit?: number;
   /** Extra field names to redact, in addition to authorization, cookie, password, token, secret... */
   redact?: string[];
   /** Install the JSON logger as Nest's application logger. */
@@ -242,6 +248,7 @@ const logging = object<LoggingOptions>()({
     () => 'stdout',
   ),
   sync: bool(false),
+  bufferLimit: int(8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
   redact: array<string>(
     (r) => typeof r === 'string' && r.length > 0,
     'must be an array of field names',

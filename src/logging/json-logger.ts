@@ -4,9 +4,9 @@ import type { TraceContext } from '../context/trace-context.js';
 import { NO_TRACE } from '../context/trace-context.js';
 import { activeOtelSpan } from '../context/otel.js';
 import { errorFields } from './error-fields.js';
-import { LineBatcher } from './line-batcher.js';
 import { isoNow } from './iso-time.js';
 import type { LoggedErrors } from './logged-errors.js';
+import type { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { extraFieldMatcher, redact, scrubUrlCredentials } from './redact.js';
 
 /** pino level labels as the spec writes them. */
@@ -24,12 +24,16 @@ export interface OwnedDestination {
   stream: DestinationStream;
   /** Flush and (for files) close; safe to call twice. */
   close(): Promise<void>;
+  /** Lines the destination did not take, counted from now on in `registry`. */
+  attach(registry: MetricsRegistry): void;
 }
 
 /** Where lines go: `stdout`, `stderr`, a file path or a stream; `sync` writes each line at once. */
 export interface DestinationSettings {
   destination: string | DestinationStream;
   sync: boolean;
+  /** Characters held while the destination is slow or failing. */
+  bufferLimit: number;
 }
 
 /** What the JSON logger needs from the module's options. */
@@ -41,49 +45,6 @@ export interface JsonLoggerSettings {
   site: string;
   /** Add the active OpenTelemetry span's IDs (see context/otel.ts). */
   openTelemetry: boolean;
-}
-
-export function openDestination(logging: DestinationSettings): OwnedDestination {
-  const dest = logging.destination;
-  if (typeof dest !== 'string') return { stream: dest, close: async () => undefined };
-  const fd = dest === 'stdout' ? 1 : dest === 'stderr' ? 2 : undefined;
-  // Asynchronous by default: the request never waits for the disk or the pipe.
-  // Lines are batched up to 4 KB or 100 ms (LineBatcher, cheaper per line
-  // than SonicBoom's own buffering), so a quiet service still shows them
-  // promptly and a busy one makes one write call per batch rather than per
-  // line. What is pending is flushed when the process exits.
-  const boom = pino.destination({
-    dest: fd ?? dest,
-    sync: logging.sync,
-    mkdir: fd === undefined,
-    // 1, not 0: each batch is written at once either way, but with 0
-    // SonicBoom's flush() returns before the write completes, and a process
-    // that re-raises SIGTERM right after closing would lose the last batch
-    minLength: 1,
-  });
-  const batcher = logging.sync ? undefined : new LineBatcher(boom);
-  let closed = false;
-  return {
-    stream: batcher ?? boom,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (closed) return resolve();
-        closed = true;
-        batcher?.stop();
-        const done = () => resolve();
-        try {
-          if (fd === undefined) {
-            boom.once('close', done);
-            boom.once('error', done);
-            boom.end();
-          } else {
-            boom.flush((err) => (err ? resolve() : done()));
-          }
-        } catch {
-          resolve();
-        }
-      }),
-  };
 }
 
 /**

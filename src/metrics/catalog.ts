@@ -298,6 +298,12 @@ export const CATALOG = {
     labelNames: ['component'],
     boundedLabels: ['component'],
   }),
+  logLinesDroppedTotal: counter({
+    name: 'observability_log_lines_dropped_total',
+    help: 'Log lines the destination did not take: a failed write (reason = its error code, e.g. ENOSPC, EPIPE) or a full buffer (buffer_full)',
+    group: 'self',
+    labelNames: ['reason'],
+  }),
 } as const satisfies Record<string, MetricDefinition>;
 
 export type Catalog = typeof CATALOG;
