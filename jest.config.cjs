@@ -49,6 +49,13 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
     },
     {
+      // Load, soak, faults, hostile input, scale-out: bounded in `npm test`,
+      // longer with RELIABILITY=full (`npm run test:reliability`).
+      ...common,
+      displayName: 'reliability',
+      testMatch: ['<rootDir>/test/reliability/**/*.rel-spec.ts'],
+    },
+    {
       // The lowest versions the peer ranges claim, installed under npm aliases
       // (devDependencies bullmq5, typeorm03): the BullMQ, TypeORM and health
       // suites again, with every import of bullmq / typeorm resolved to them.

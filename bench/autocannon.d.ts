@@ -6,11 +6,18 @@ declare module 'autocannon' {
     amount?: number;
     overallRate?: number;
     pipelining?: number;
-    requests?: { method?: string; path?: string; headers?: Record<string, string> }[];
+    requests?: {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string;
+    }[];
+    timeout?: number;
     setupClient?: (client: unknown) => void;
   }
   interface Result {
-    requests: { total: number; average: number };
+    requests: { total: number; average: number; sent: number };
+    statusCodeStats: Record<string, { count: number }>;
     latency: { p50: number; p99: number; average: number };
     errors: number;
     timeouts: number;

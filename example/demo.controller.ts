@@ -8,6 +8,7 @@ import {
   Param,
   ParseIntPipe,
   Post,
+  Query,
   UnauthorizedException,
   UseGuards,
 } from '@nestjs/common';
@@ -79,6 +80,14 @@ export class MiscController {
         '/flaky',
       ],
     };
+  }
+
+  /** Answers after `ms` milliseconds (at most 5 s): a slow dependency, for timeouts and client aborts. */
+  @Get('slow')
+  async slow(@Query('ms') ms?: string) {
+    const wait = Math.min(Math.max(Number(ms) || 200, 0), 5000);
+    await new Promise((r) => setTimeout(r, wait));
+    return { waited: wait };
   }
 
   /** Fails about a third of the time, so error rates and error logs have something to show. */

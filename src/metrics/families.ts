@@ -1,5 +1,5 @@
 import type { LabelGuard } from './label-guard.js';
-import { normalizeLabelValue } from './label-guard.js';
+import { cutLabelValue, normalizeLabelValue } from './label-guard.js';
 import type { Labels, MetricDefinition } from './metric-definition.js';
 import { renderLabelPairs } from './text-format.js';
 
@@ -93,12 +93,21 @@ export abstract class MetricFamily<L extends string, S extends Series> {
 
   /**
    * The series for label values given in label-name order, after the value
-   * caps. `values` may be rewritten in place (overflow).
+   * caps. `values` may be rewritten in place (cut to the length limit, overflow).
    */
   seriesOf(values: string[]): S {
     const key = keyOf(values);
     let s = this.series.get(key);
     if (s !== undefined) return s;
+    // Callers on the hot path pass raw values: cut them here, on a miss only.
+    let cut = false;
+    for (let i = 0; i < values.length; i++) {
+      if (values[i]!.length > this.maxLength) {
+        values[i] = cutLabelValue(values[i]!, this.maxLength);
+        cut = true;
+      }
+    }
+    if (cut) return this.seriesOf(values);
     if (!this.guard.admit(values)) return this.seriesOf(values);
     s = this.createSeries(values, renderLabelPairs(this.def.labelNames, values));
     this.series.set(key, s);

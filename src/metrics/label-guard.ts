@@ -23,7 +23,13 @@ export const DEFAULT_LABEL_LIMITS: LabelLimits = {
 export function normalizeLabelValue(value: unknown, maxLength: number): string {
   if (value === undefined || value === null) return '';
   const s = typeof value === 'string' ? value : String(value);
-  return s.length > maxLength ? s.slice(0, maxLength) : s;
+  return s.length > maxLength ? cutLabelValue(s, maxLength) : s;
+}
+
+/** `s` cut to `maxLength` UTF-16 units, never between the two halves of a surrogate pair. */
+export function cutLabelValue(s: string, maxLength: number): string {
+  const last = s.charCodeAt(maxLength - 1);
+  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? maxLength - 1 : maxLength);
 }
 
 /**

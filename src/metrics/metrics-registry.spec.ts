@@ -122,6 +122,18 @@ describe('MetricsRegistry', () => {
     );
   });
 
+  it('truncates raw values on the hot path (seriesOf) too, never inside a surrogate pair', () => {
+    const r = new MetricsRegistry({ labels: { maxLength: 10 } });
+    const family = r.gauge(CATALOG.syncQueueDepth);
+    const a = family.seriesOf(['y'.repeat(50)]);
+    expect(a.labelValues).toEqual(['y'.repeat(10)]);
+    expect(family.seriesOf(['y'.repeat(60)])).toBe(a);
+    // '𝌆' is two UTF-16 units: a cut at 10 would leave half of the fifth
+    const b = family.seriesOf(['a' + '𝌆'.repeat(10)]);
+    expect(b.labelValues).toEqual(['a' + '𝌆'.repeat(4)]);
+    expect(family.series.size).toBe(2);
+  });
+
   it('lets the app define its own metrics, and rejects a conflicting redefinition', () => {
     const r = new MetricsRegistry();
     const def = {
