@@ -6,6 +6,14 @@ if (not cur) or tonumber(cur) < tonumber(ARGV[2]) then redis.call('HSET', KEYS[1
 return 1`;
 
 /**
+ * Organizations this process remembers at most; past it the one that synced
+ * least recently is forgotten here (Redis keeps it). Far above any label cap,
+ * so every organization that can have a series of its own is kept, and a
+ * flood of organization names cannot grow memory without bound.
+ */
+export const MAX_LOCAL_ORGS = 10_000;
+
+/**
  * When each organization last synced successfully: in this process, and in
  * a Redis hash shared by every instance when one is configured.
  */
@@ -20,7 +28,13 @@ export class LastSyncStore {
   ) {}
 
   record(org: string, atMs: number): void {
-    if ((this.local.get(org) ?? -Infinity) < atMs) this.local.set(org, atMs);
+    const known = this.local.get(org);
+    if (known === undefined || known < atMs) {
+      // re-inserted, so the Map's order is least recently synced first
+      this.local.delete(org);
+      this.local.set(org, atMs);
+      if (this.local.size > MAX_LOCAL_ORGS) this.local.delete(this.local.keys().next().value!);
+    }
     this.redis?.eval(SET_MAX, 1, this.key, org, String(atMs)).catch(this.onError);
   }
 
