@@ -13,7 +13,12 @@ import { SyncModule } from './sync.js';
     ObservabilityModule.forRoot({
       serviceName: 'demo-api',
       site: process.env.DEMO_SITE ?? 'demo.localhost',
-      logging: { level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info' },
+      logging: {
+        level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info',
+        ...(process.env.LOG_BUFFER_LIMIT
+          ? { bufferLimit: Number(process.env.LOG_BUFFER_LIMIT) }
+          : {}),
+      },
     }),
     DatabaseModule,
     JobsModule,

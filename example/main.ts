@@ -12,11 +12,15 @@ import { startTraffic } from './traffic.js';
  * - DEMO_ADAPTER=express|fastify (default express)
  * - REDIS_URL (default redis://127.0.0.1:6379): BullMQ, the Socket.IO adapter, sync state
  * - PARTNER_PORT (default: any free port): the fake partner API the demo calls
+ * - PARTNER_URL: call this partner API instead of starting the fake one
+ * - LOG_LEVEL (default info), LOG_BUFFER_LIMIT (logging.bufferLimit)
  */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
-  const partner = await startPartnerApi(Number(process.env.PARTNER_PORT ?? 0));
-  process.env.PARTNER_URL = partner.url;
+  const partner = process.env.PARTNER_URL
+    ? undefined
+    : await startPartnerApi(Number(process.env.PARTNER_PORT ?? 0));
+  if (partner) process.env.PARTNER_URL = partner.url;
   // Imported only now: the integration module reads PARTNER_URL when it is defined.
   const { AppModule } = await import('./app.module.js');
   const { RedisIoAdapter } = await import('./realtime.js');
@@ -29,8 +33,8 @@ async function main(): Promise<void> {
   const stop = process.env.DEMO_TRAFFIC === '0' ? () => undefined : startTraffic(port);
   const shutdown = () => {
     stop();
-    partner.server.closeAllConnections();
-    partner.server.close();
+    partner?.server.closeAllConnections();
+    partner?.server.close();
   };
   // The reliability suite's soak test measures the heap after a full GC
   // (node --expose-gc): SIGUSR2 collects.

@@ -4,6 +4,8 @@ import { IntegrationsObservabilityModule, Integrations } from '../src/integratio
 import { StructuredLogger } from '../src/index.js';
 
 const ORGS = ['acme', 'globex', 'initech'];
+/** Every partner call gives up after this long: a partner that hangs must not hold requests (or shutdown). */
+const TIMEOUT_MS = 3000;
 
 /** Calls the partner through `Integrations.fetch` and keeps one OAuth token per organization. */
 @Injectable()
@@ -34,7 +36,10 @@ export class PartnerClient implements OnApplicationBootstrap, OnApplicationShutd
   async refresh(org: string): Promise<void> {
     try {
       if (org === 'initech' && this.expiries.has(org)) throw new Error('refresh token revoked');
-      const res = await this.integrations.fetch('partner', '/oauth/token', { method: 'POST' });
+      const res = await this.integrations.fetch('partner', '/oauth/token', {
+        method: 'POST',
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
       const body = (await res.json()) as { expires_in: number };
       const expiresAt = Date.now() + body.expires_in * 1000;
       this.expiries.set(org, expiresAt);
@@ -46,12 +51,14 @@ export class PartnerClient implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   customer(id: string): Promise<unknown> {
-    return this.integrations.fetch('partner', `/v1/customers/${id}`).then((r) => r.json());
+    return this.integrations
+      .fetch('partner', `/v1/customers/${id}`, { signal: AbortSignal.timeout(TIMEOUT_MS) })
+      .then((r) => r.json());
   }
 
   invoice(): Promise<number> {
     return this.integrations
-      .fetch('partner', '/v1/invoices', { method: 'POST' })
+      .fetch('partner', '/v1/invoices', { method: 'POST', signal: AbortSignal.timeout(TIMEOUT_MS) })
       .then((r) => r.status);
   }
 }

@@ -24,6 +24,8 @@ export interface LogWriterSettings {
 
 /** How long a synchronous write waits in all for a destination that says EAGAIN. */
 const SYNC_RETRY_MS = 1000;
+/** A write under way this long means the reader has stopped reading. */
+const STUCK_MS = 1000;
 
 const sleep = (ms: number): void => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -63,6 +65,8 @@ export class LogWriter {
   private fd: number;
   private pending = '';
   private writing = false;
+  /** When the write under way started (performance.now()). */
+  private writingSince = 0;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private readonly timer: NodeJS.Timeout | undefined;
@@ -113,6 +117,7 @@ export class LogWriter {
     const batch = Buffer.from(this.pending);
     this.pending = '';
     this.writing = true;
+    this.writingSince = performance.now();
     this.writeAsync(batch);
   }
 
@@ -167,11 +172,20 @@ export class LogWriter {
     }
   }
 
-  /** Writes what is pending synchronously (at exit: no event loop is left). */
+  /**
+   * Writes what is pending synchronously (at exit: no event loop is left).
+   * Not when a write has been under way for a second: the reader has stopped
+   * reading, and a synchronous write to a full pipe could block the exit
+   * forever; those lines are counted as dropped (`stuck`).
+   */
   flushSync(): void {
     if (this.pending === '' || this.fd < 0) return;
     const s = this.pending;
     this.pending = '';
+    if (this.writing && performance.now() - this.writingSince > STUCK_MS) {
+      this.events.onWriteError('stuck', newlines(s));
+      return;
+    }
     this.writeNow(s, (x) => this.writeAllSync(x));
   }
 

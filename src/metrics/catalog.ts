@@ -300,7 +300,7 @@ export const CATALOG = {
   }),
   logLinesDroppedTotal: counter({
     name: 'observability_log_lines_dropped_total',
-    help: 'Log lines the destination did not take: a failed write (reason = its error code, e.g. ENOSPC, EPIPE) or a full buffer (buffer_full)',
+    help: 'Log lines the destination did not take: a failed write (reason = its error code, e.g. ENOSPC, EPIPE), a full buffer (buffer_full), or a reader that stopped reading at exit (stuck)',
     group: 'self',
     labelNames: ['reason'],
   }),

@@ -31,6 +31,8 @@ let built = false;
 export async function startDemo(
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
+  /** The demo's stdout: a pipe the test reads (default), or a file descriptor. */
+  stdout: 'pipe' | number = 'pipe',
 ): Promise<DemoProcess> {
   if (!built) buildDemo();
   built = true;
@@ -46,11 +48,11 @@ export async function startDemo(
       DEMO_SQLITE: join(dir, 'demo.sqlite'),
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
   });
   let out = '';
   let err = '';
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   exited.finally(() => rmSync(dir, { recursive: true, force: true })).catch(() => undefined);
