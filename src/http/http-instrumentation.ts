@@ -212,13 +212,17 @@ export class HttpInstrumentation {
   end(ctx: HttpRequestContext): void {
     if (ctx.done) return;
     ctx.done = true;
+    let status = CLIENT_CLOSED_REQUEST;
+    let seconds = 0;
+    let endpoint = this.settings.unmatchedEndpoint;
+    let known: string | undefined;
     try {
       const res = ctx.res;
-      const seconds = (performance.now() - ctx.start) / 1000;
-      const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
-      const endpoint = ctx.endpoint() ?? this.settings.unmatchedEndpoint;
+      seconds = (performance.now() - ctx.start) / 1000;
+      status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
+      endpoint = ctx.endpoint() ?? endpoint;
       // resolved once: an unknown organization stays unknown now the request is over
-      const known = ctx.organization;
+      known = ctx.organization;
       const org = known ?? this.settings.fallbackOrganization;
       this.activeSeries(ctx.method).value--;
 
@@ -227,10 +231,15 @@ export class HttpInstrumentation {
       route.duration.observe(seconds, this.exemplars ? ctx.traceId : undefined);
       route.requestSize.observe(requestBytes(ctx));
       route.responseSize.observe(responseBytes(ctx));
-
-      if (this.access !== undefined) this.accessLog(ctx, known, endpoint, status, seconds);
     } catch (err) {
       this.internalError('http', err);
+    }
+    // apart: a failure in the metrics above must not cost the request its line
+    if (this.access === undefined) return;
+    try {
+      this.accessLog(ctx, known, endpoint, status, seconds);
+    } catch (err) {
+      this.internalError('http:access-log', err);
     }
   }
 

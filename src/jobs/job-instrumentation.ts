@@ -153,22 +153,26 @@ export class JobInstrumentation {
     );
   }
 
+  // Each step on its own (safely): one failing metric must not cost the
+  // others, the log line or the outcome callback.
   private succeeded(a: JobAttempt, start: number, now = performance.now()): void {
-    this.safely(() => {
-      const seconds = (now - start) / 1000;
-      this.duration.observe({ queue: a.queue, method: a.method }, seconds);
+    const seconds = (now - start) / 1000;
+    this.safely(() => this.duration.observe({ queue: a.queue, method: a.method }, seconds));
+    this.safely(() =>
       this.completed.inc({
         queue: a.queue,
         method: a.method,
         org: a.org ?? this.fallbackOrg,
         status: 'success',
-      });
+      }),
+    );
+    this.safely(() =>
       this.log.info(
         { method: a.method, attempt: a.attempt, attempts: a.attempts, duration_ms: round(seconds) },
         `job completed: ${a.queue} ${a.method}`,
-      );
-      this.emit(a, 'success');
-    });
+      ),
+    );
+    this.safely(() => this.emit(a, 'success'));
   }
 
   private failed(
@@ -178,38 +182,49 @@ export class JobInstrumentation {
     classify?: (err: unknown) => FailureKind,
     now = performance.now(),
   ): void {
-    this.safely(() => {
-      const kind = classify
-        ? classify(err)
-        : (a.attempt ?? 1) < (a.attempts ?? 1)
-          ? 'retry'
-          : 'failure';
-      if (kind === 'not-a-failure') return;
-      const seconds = (now - start) / 1000;
-      this.duration.observe({ queue: a.queue, method: a.method }, seconds);
-      const fields = {
-        method: a.method,
-        attempt: a.attempt,
-        attempts: a.attempts,
-        duration_ms: round(seconds),
-        will_retry: kind === 'retry',
-        err,
-      };
-      if (kind === 'retry') {
-        this.retried.inc({ queue: a.queue, method: a.method });
+    const kind = this.kindOf(a, err, classify);
+    if (kind === 'not-a-failure') return;
+    const seconds = (now - start) / 1000;
+    this.safely(() => this.duration.observe({ queue: a.queue, method: a.method }, seconds));
+    const fields = {
+      method: a.method,
+      attempt: a.attempt,
+      attempts: a.attempts,
+      duration_ms: round(seconds),
+      will_retry: kind === 'retry',
+      err,
+    };
+    if (kind === 'retry') {
+      this.safely(() => this.retried.inc({ queue: a.queue, method: a.method }));
+      this.safely(() => {
         const of = a.attempt === undefined ? '' : ` ${a.attempt}/${a.attempts ?? '?'}`;
         this.log.warn(fields, `job attempt${of} failed, will retry: ${a.queue} ${a.method}`);
-        return;
-      }
+      });
+      return;
+    }
+    this.safely(() =>
       this.completed.inc({
         queue: a.queue,
         method: a.method,
         org: a.org ?? this.fallbackOrg,
         status: 'failure',
-      });
-      this.log.error(fields, `job failed: ${a.queue} ${a.method}`);
-      this.emit(a, 'failure');
-    });
+      }),
+    );
+    this.safely(() => this.log.error(fields, `job failed: ${a.queue} ${a.method}`));
+    this.safely(() => this.emit(a, 'failure'));
+  }
+
+  private kindOf(
+    a: JobAttempt,
+    err: unknown,
+    classify?: (err: unknown) => FailureKind,
+  ): FailureKind {
+    try {
+      if (classify) return classify(err);
+    } catch {
+      this.safely(() => this.registry.countInternalError('jobs'));
+    }
+    return (a.attempt ?? 1) < (a.attempts ?? 1) ? 'retry' : 'failure';
   }
 
   private emit(a: JobAttempt, outcome: 'success' | 'failure'): void {

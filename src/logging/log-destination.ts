@@ -43,17 +43,7 @@ class DroppedLines {
 export function openDestination(logging: DestinationSettings): OwnedDestination {
   const dest = logging.destination;
   const dropped = new DroppedLines(typeof dest === 'string' ? dest : 'the log stream');
-  if (typeof dest !== 'string') {
-    // An app's own stream: an 'error' it emits must not crash the process.
-    const emitter = dest as DestinationStream & {
-      on?: (event: string, fn: (err: unknown) => void) => unknown;
-    };
-    if (typeof emitter.on === 'function')
-      emitter.on('error', (err: unknown) =>
-        dropped.add(String((err as { code?: unknown })?.code ?? 'error'), 1),
-      );
-    return { stream: dest, close: async () => undefined, attach: (r) => dropped.attach(r) };
-  }
+  if (typeof dest !== 'string') return ownStream(dest, dropped);
   const writer = new LogWriter(
     { target: dest, sync: logging.sync, bufferLimit: logging.bufferLimit },
     {
@@ -62,4 +52,36 @@ export function openDestination(logging: DestinationSettings): OwnedDestination 
     },
   );
   return { stream: writer, close: () => writer.close(), attach: (r) => dropped.attach(r) };
+}
+
+/**
+ * An app's own destination stream, guarded: a `write` that throws or an
+ * 'error' it emits costs that line (counted), never the log call, the
+ * request around it, or the process.
+ */
+function ownStream(dest: DestinationStream, dropped: DroppedLines): OwnedDestination {
+  const s = dest as DestinationStream & {
+    on?: (event: string, fn: (err: unknown) => void) => unknown;
+    flush?: (cb?: (err?: Error) => void) => void;
+    flushSync?: () => void;
+  };
+  const codeOf = (err: unknown) => String((err as { code?: unknown })?.code ?? 'stream_error');
+  if (typeof s.on === 'function') s.on('error', (err: unknown) => dropped.add(codeOf(err), 1));
+  const owned = { close: async () => undefined, attach: (r: MetricsRegistry) => dropped.attach(r) };
+  // pino.multistream() and the like read what pino sets on the stream itself
+  // (lastLevel, lastMsg...): passed as they are
+  if ((s as unknown as Record<symbol, unknown>)[Symbol.for('pino.metadata')])
+    return { stream: s, ...owned };
+  const guarded: DestinationStream & { flush?: unknown; flushSync?: unknown } = {
+    write(line: string) {
+      try {
+        s.write(line);
+      } catch (err) {
+        dropped.add(codeOf(err), 1);
+      }
+    },
+  };
+  if (typeof s.flush === 'function') guarded.flush = s.flush.bind(s);
+  if (typeof s.flushSync === 'function') guarded.flushSync = s.flushSync.bind(s);
+  return { stream: guarded, ...owned };
 }

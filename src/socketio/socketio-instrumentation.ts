@@ -84,7 +84,13 @@ export class SocketIoInstrumentation
     const server = isNamespace ? (target as Namespace).server : (target as Server);
     if (!this.servers.has(server)) {
       this.servers.add(server);
-      setPublishedCounter(server, (event) => this.published.with({ event_type: event }).value++);
+      setPublishedCounter(server, (event) => {
+        try {
+          this.published.with({ event_type: event }).value++;
+        } catch (err) {
+          this.failed('published', err);
+        }
+      });
       server.on('new_namespace', (nsp: Namespace) => this.observeNamespace(nsp));
       this.observeNamespace(server.sockets);
     }
@@ -114,8 +120,13 @@ export class SocketIoInstrumentation
   }
 
   private attach(socket: Socket): void {
+    // Runs inside socket.emit: a throw here would cost the app its message.
     socket.onAnyOutgoing((event: unknown) => {
-      if (typeof event === 'string') this.delivered.with({ event_type: event }).value++;
+      try {
+        if (typeof event === 'string') this.delivered.with({ event_type: event }).value++;
+      } catch (err) {
+        this.failed('delivered', err);
+      }
     });
     if (this.options.traceHandlers) {
       const fixed = this.contextOf(socket);
