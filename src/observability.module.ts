@@ -29,6 +29,7 @@ import { LoggedErrors } from './logging/logged-errors.js';
 import { ObservabilityLogger } from './logging/observability-logger.js';
 import { StructuredLogger } from './logging/structured-logger.js';
 import { MetricsEndpoint } from './metrics/metrics-endpoint.js';
+import { ClusterPeers, defaultClusterDir } from './metrics/cluster/cluster-peers.js';
 import { MetricsRegistry } from './metrics/metrics-registry.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { JSON_LOGGER, LOG_DESTINATION, OBSERVABILITY_OPTIONS } from './observability.constants.js';
@@ -120,15 +121,28 @@ const providers: Provider[] = [
     inject: [MetricsRegistry],
   },
   {
+    provide: ClusterPeers,
+    useFactory: (o: ResolvedOptions, r: MetricsRegistry) => {
+      const c = o.metrics.cluster;
+      if (!o.metrics.enabled || c === false) return null;
+      return new ClusterPeers(r, {
+        dir: c.dir || defaultClusterDir(o.serviceName),
+        timeoutMs: c.timeoutMs,
+      });
+    },
+    inject: [OBSERVABILITY_OPTIONS, MetricsRegistry],
+  },
+  {
     provide: MetricsEndpoint,
-    useFactory: (o: ResolvedOptions, r: MetricsRegistry, log: Pino) =>
+    useFactory: (o: ResolvedOptions, r: MetricsRegistry, log: Pino, peers: ClusterPeers | null) =>
       new MetricsEndpoint(r, {
         auth: o.metrics.auth,
         exemplars: o.metrics.exemplars,
         gzip: o.metrics.gzip,
         onError: (err) => log.error({ err }, 'nestjs-observability: metrics scrape failed'),
+        aggregate: peers ? () => peers.aggregate() : undefined,
       }),
-    inject: [OBSERVABILITY_OPTIONS, MetricsRegistry, JSON_LOGGER],
+    inject: [OBSERVABILITY_OPTIONS, MetricsRegistry, JSON_LOGGER, ClusterPeers],
   },
   {
     provide: HttpInstrumentation,
@@ -246,6 +260,7 @@ export class ObservabilityModule
     nestLogger: ObservabilityLogger,
     private readonly jobs: JobInstrumentation,
     private readonly registry: MetricsRegistry,
+    @Inject(ClusterPeers) private readonly peers: ClusterPeers | null,
   ) {
     super();
     // Nest's own logs (and the exception handler's) become JSON lines with
@@ -274,6 +289,7 @@ export class ObservabilityModule
   async onApplicationBootstrap(): Promise<void> {
     const { metrics } = this.options;
     if (metrics.enabled && metrics.registries.length > 0) this.checkForeignRegistries();
+    await this.peers?.start();
     if (!metrics.enabled || metrics.port === undefined) return;
     const path = metrics.path;
     const server = createServer((req, res) => {
@@ -325,6 +341,7 @@ export class ObservabilityModule
   async onApplicationShutdown(signal?: string): Promise<void> {
     this.log.info({ signal }, `application shut down${signal ? ` (${signal})` : ''}`);
     this.jobs.deactivate();
+    await this.peers?.stop();
     const server = this.metricsServer;
     this.metricsServer = undefined;
     if (server) {

@@ -63,6 +63,22 @@ export interface MetricsOptions {
    * metric whose name is the module's own stops start-up.
    */
   registries?: (PromRegistry | 'global')[];
+  /**
+   * Run under Node's cluster module or PM2 in cluster mode: whichever
+   * process gets a scrape answers for all of them, counters and histograms
+   * summed, gauges by their cluster rule (docs/scale-out.md).
+   */
+  cluster?: boolean | ClusterOptions;
+}
+
+export interface ClusterOptions {
+  /**
+   * Directory the processes share, one Unix socket each (default: one per
+   * service name and parent process under the OS temp directory).
+   */
+  dir?: string;
+  /** How long a scrape waits for each other process, in ms (default 2000). */
+  timeoutMs?: number;
 }
 
 export interface HttpOptions {
@@ -158,8 +174,10 @@ export interface ObservabilityModuleOptions {
 export interface ResolvedOptions {
   serviceName: string;
   site: string;
-  metrics: Required<Omit<MetricsOptions, 'auth' | 'port' | 'host'>> &
-    Pick<MetricsOptions, 'auth' | 'port' | 'host'>;
+  metrics: Required<Omit<MetricsOptions, 'auth' | 'port' | 'host' | 'cluster'>> &
+    Pick<MetricsOptions, 'auth' | 'port' | 'host'> & {
+      cluster: false | { dir?: string; timeoutMs: number };
+    };
   http: Required<HttpOptions>;
   trace: Required<TraceOptions>;
   logging: Required<Omit<LoggingOptions, 'redact'>> & { redact: string[] };
@@ -172,6 +190,11 @@ export { ObservabilityOptionsError } from './options/schema.js';
 
 const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+const clusterOptions = object<ClusterOptions>()({
+  dir: optional(str('')),
+  timeoutMs: int(2000, 1, 60_000),
+});
 
 const metrics = object<MetricsOptions>()({
   enabled: bool(true),
@@ -192,6 +215,10 @@ const metrics = object<MetricsOptions>()({
         r !== null &&
         typeof (r as PromRegistry).getMetricsAsJSON === 'function'),
     "must be an array of prom-client registries or 'global'",
+  ),
+  cluster: custom(
+    (v, path) => (v === false ? false : clusterOptions.parse(v === true ? {} : v, path)),
+    () => false as const,
   ),
 });
 

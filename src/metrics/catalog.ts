@@ -105,12 +105,14 @@ export const CATALOG = {
     name: 'queue_depth',
     help: 'Jobs accepted and not yet started: waiting (also while paused), prioritized, delayed (incl. retry backoff), waiting for children',
     group: 'jobs',
+    aggregate: 'max',
     labelNames: ['queue'],
   }),
   dlqDepth: gauge({
     name: 'dlq_depth',
     help: 'Dead letter queue depth: jobs that exhausted their attempts',
     group: 'jobs',
+    aggregate: 'max',
     labelNames: [],
   }),
   orgJobs: gauge({
@@ -118,6 +120,7 @@ export const CATALOG = {
     specName: 'org_job_count',
     help: 'Unfinished jobs (waiting, delayed or active) per organization per queue',
     group: 'jobs',
+    aggregate: 'max',
     labelNames: ['org', 'queue'],
   }),
   jobsRetriedTotal: counter({
@@ -186,12 +189,14 @@ export const CATALOG = {
     name: 'integration_token_expiry_seconds',
     help: 'Seconds until the integration token expires (negative once expired)',
     group: 'integrations',
+    aggregate: 'min',
     labelNames: ['integration', 'org'],
   }),
   integrationCircuitBreakerState: gauge({
     name: 'integration_circuit_breaker_state',
     help: 'Circuit breaker state (0=closed, 1=half-open, 2=open)',
     group: 'integrations',
+    aggregate: 'max',
     labelNames: ['integration'],
   }),
 
@@ -212,12 +217,14 @@ export const CATALOG = {
     name: 'sync_lag_seconds',
     help: 'Seconds since the last successful sync',
     group: 'sync',
+    aggregate: 'min',
     labelNames: ['org'],
   }),
   syncQueueDepth: gauge({
     name: 'sync_queue_depth',
     help: 'Pending sync operations',
     group: 'sync',
+    aggregate: 'max',
     labelNames: ['org'],
   }),
 
@@ -288,6 +295,7 @@ export const CATALOG = {
     name: 'observability_collector_stale',
     help: '1 while the last run of a scrape-time collector failed, so its gauges show older values',
     group: 'self',
+    aggregate: 'max',
     labelNames: ['collector'],
     boundedLabels: ['collector'],
   }),
@@ -303,6 +311,12 @@ export const CATALOG = {
     help: 'Log lines the destination did not take: a failed write (reason = its error code, e.g. ENOSPC, EPIPE), a full buffer (buffer_full), or a reader that stopped reading at exit (stuck)',
     group: 'self',
     labelNames: ['reason'],
+  }),
+  clusterProcesses: gauge({
+    name: 'observability_cluster_processes',
+    help: 'Processes whose metrics this scrape added up (metrics.cluster); fewer than the workers you run means some did not answer',
+    group: 'self',
+    labelNames: [],
   }),
 } as const satisfies Record<string, MetricDefinition>;
 

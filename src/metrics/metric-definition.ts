@@ -28,7 +28,19 @@ export interface MetricDefinition<L extends string = string> {
    * label is capped.
    */
   readonly boundedLabels?: readonly L[];
+  /**
+   * Gauges only: how the values of several processes of one service (Node
+   * cluster, PM2) combine into the one series a scrape shows. `sum` (the
+   * default) for what each process holds (active requests, its pool), `max`
+   * for what every process reads from the same place (queue depth in Redis)
+   * or the worst of them (breaker state), `min` for the best (sync lag: the
+   * latest success any process saw; token expiry: the soonest).
+   */
+  readonly aggregate?: GaugeAggregation;
 }
+
+/** How a gauge's values from several processes combine (see `MetricDefinition.aggregate`). */
+export type GaugeAggregation = 'sum' | 'max' | 'min';
 
 export type CounterDefinition<L extends string = string> = MetricDefinition<L> & {
   readonly type: 'counter';

@@ -20,7 +20,11 @@ const GROUP_TITLES: Record<MetricGroup, string> = {
 export function metricReferenceTable(): string {
   const rows = CATALOG_DEFINITIONS.map((d) => {
     const labels = d.labelNames.length ? d.labelNames.map((l) => `\`${l}\``).join(', ') : '—';
-    const buckets = d.buckets ? d.buckets.join(', ') : '';
+    const buckets = d.buckets
+      ? d.buckets.join(', ')
+      : d.type === 'gauge'
+        ? `cluster: ${d.aggregate ?? 'sum'}`
+        : '';
     const name = d.specName
       ? `\`${d.name}\` (spec: \`${d.specName}\`)`
       : d.beyondSpec
@@ -29,7 +33,7 @@ export function metricReferenceTable(): string {
     return `| ${GROUP_TITLES[d.group]} | ${name} | ${d.type} | ${labels} | ${d.help.replace(/\|/g, '\\|')} | ${buckets} |`;
   });
   return [
-    '| group | metric | type | labels | description | buckets |',
+    '| group | metric | type | labels | description | buckets, or cluster rule |',
     '|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');

@@ -13,6 +13,8 @@ export interface MetricsEndpointOptions {
   exemplars: boolean;
   gzip: boolean;
   onError: (error: unknown) => void;
+  /** What a scrape renders instead of the registry: every process's metrics added up (metrics.cluster). */
+  aggregate?: () => Promise<MetricsRegistry>;
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -73,7 +75,8 @@ export class MetricsEndpoint {
         res.end();
         return;
       }
-      const chunks = renderExposition(this.registry, format, { exemplars: this.options.exemplars });
+      const registry = this.options.aggregate ? await this.options.aggregate() : this.registry;
+      const chunks = renderExposition(registry, format, { exemplars: this.options.exemplars });
       if (gzip) await this.pipeGzip(chunks, res);
       else await this.pipePlain(chunks, res);
     } catch (err) {
