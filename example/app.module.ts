@@ -13,6 +13,10 @@ import { SyncModule } from './sync.js';
     ObservabilityModule.forRoot({
       serviceName: 'demo-api',
       site: process.env.DEMO_SITE ?? 'demo.localhost',
+      // METRICS_TOKEN: /metrics asks for `Authorization: Bearer <token>`
+      ...(process.env.METRICS_TOKEN
+        ? { metrics: { auth: { type: 'bearer' as const, token: process.env.METRICS_TOKEN } } }
+        : {}),
       logging: {
         level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info',
         ...(process.env.LOG_BUFFER_LIMIT

@@ -2,6 +2,7 @@ import { BullModule, InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import {
   Controller,
+  ServiceUnavailableException,
   Injectable,
   Module,
   NotFoundException,
@@ -28,6 +29,26 @@ export function redisConnection(): { host: string; port: number; password?: stri
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * With Redis gone, BullMQ's add() waits in ioredis's offline queue until
+ * Redis is back: the request would hang, and hold up shutdown with it.
+ * Answer 503 after a while instead (the add still happens once Redis is up).
+ */
+async function enqueued<T>(add: Promise<T>, ms = 2000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ServiceUnavailableException('the job queue is unavailable')),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([add, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 @Processor('critical')
 export class AlertsProcessor extends WorkerHost {
@@ -96,34 +117,40 @@ export class JobsController {
   /** `?count=N` enqueues N alerts at once (to drive the queue backlog alert). */
   @Post('alerts')
   async alert(@Param('orgId') organization: string, @Query('count') count?: string) {
-    const jobs = await this.critical.addBulk(
-      Array.from({ length: boundedCount(count) }, () => ({
-        name: 'send-alert',
-        data: { organization, message: 'disk almost full' },
-      })),
+    const jobs = await enqueued(
+      this.critical.addBulk(
+        Array.from({ length: boundedCount(count) }, () => ({
+          name: 'send-alert',
+          data: { organization, message: 'disk almost full' },
+        })),
+      ),
     );
     return { queued: jobs.length };
   }
 
   @Post('reports')
   async report(@Param('orgId') organization: string, @Query('count') count?: string) {
-    const jobs = await this.reports.addBulk(
-      Array.from({ length: boundedCount(count) }, () => ({
-        name: 'build-report',
-        data: { organization },
-        opts: { attempts: 3, backoff: { type: 'fixed' as const, delay: 200 } },
-      })),
+    const jobs = await enqueued(
+      this.reports.addBulk(
+        Array.from({ length: boundedCount(count) }, () => ({
+          name: 'build-report',
+          data: { organization },
+          opts: { attempts: 3, backoff: { type: 'fixed' as const, delay: 200 } },
+        })),
+      ),
     );
     return { queued: jobs.length };
   }
 
   @Post('imports')
   async import(@Param('orgId') organization: string) {
-    const jobs = await this.imports.addBulk(
-      Array.from({ length: 5 }, (_, i) => ({
-        name: 'import-rows',
-        data: { organization, chunk: i },
-      })),
+    const jobs = await enqueued(
+      this.imports.addBulk(
+        Array.from({ length: 5 }, (_, i) => ({
+          name: 'import-rows',
+          data: { organization, chunk: i },
+        })),
+      ),
     );
     return { queued: jobs.map((j) => j.id) };
   }

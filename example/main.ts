@@ -14,6 +14,7 @@ import { startTraffic } from './traffic.js';
  * - PARTNER_PORT (default: any free port): the fake partner API the demo calls
  * - PARTNER_URL: call this partner API instead of starting the fake one
  * - LOG_LEVEL (default info), LOG_BUFFER_LIMIT (logging.bufferLimit)
+ * - METRICS_TOKEN: /metrics requires `Authorization: Bearer <token>`
  */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);

@@ -44,19 +44,33 @@ export async function deletePrefix(prefix: string, port = REDIS_PORT): Promise<v
 /** A Redis server of the test's own, on a spare port, that the test can stop and start. */
 export class OwnRedis {
   private proc: ChildProcess | undefined;
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    /** `requirepass`, when the server asks for one. */
+    readonly password?: string,
+  ) {}
 
-  static async create(): Promise<OwnRedis> {
+  static async create(password?: string): Promise<OwnRedis> {
     if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) {
       throw new Error('redis-server is not installed (apt-get install redis-server)');
     }
-    return new OwnRedis(await freePort());
+    return new OwnRedis(await freePort(), password);
   }
 
   async start(): Promise<void> {
     this.proc = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        ...(this.password ? ['--requirepass', this.password] : []),
+      ],
       {
         stdio: 'ignore',
       },
@@ -64,7 +78,9 @@ export class OwnRedis {
     const end = Date.now() + 10_000;
     while (Date.now() < end) {
       try {
-        await requireRedis(this.port);
+        if (this.password === undefined) await requireRedis(this.port);
+        else if (spawnSync('redis-cli', ['-p', String(this.port), 'ping']).status !== 0)
+          throw new Error('not up');
         return;
       } catch {
         await new Promise((r) => setTimeout(r, 50));
