@@ -46,6 +46,8 @@ export async function startDemo(
       PORT: String(port),
       DEMO_TRAFFIC: '0',
       DEMO_SQLITE: join(dir, 'demo.sqlite'),
+      // queues of its own: demos running side by side never take each other's jobs
+      DEMO_QUEUE_PREFIX: `demo-${process.pid}-${port}`,
       ...env,
     },
     stdio: ['ignore', stdout, 'pipe'],
