@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ export interface ClusterSettings {
   dir: string;
   /** How long a scrape waits for each other process. */
   timeoutMs: number;
+  /** This process's socket name in `dir` (default: its pid; tests run several in one process). */
+  name?: string;
 }
 
 /**
@@ -36,17 +38,20 @@ export function defaultClusterDir(serviceName: string): string {
 export class ClusterPeers {
   private server: Server | undefined;
   private readonly path: string;
+  private readonly own: string;
 
   constructor(
     private readonly registry: MetricsRegistry,
     private readonly settings: ClusterSettings,
   ) {
-    this.path = join(settings.dir, `${process.pid}.sock`);
+    this.own = `${settings.name ?? process.pid}.sock`;
+    this.path = join(settings.dir, this.own);
   }
 
   /** Starts answering the other processes. */
   async start(): Promise<void> {
     mkdirSync(this.settings.dir, { recursive: true, mode: 0o700 });
+    checkPrivate(this.settings.dir);
     removeFile(this.path); // a process of this pid that died before
     const server = createServer((sock) => {
       sock.on('error', () => undefined);
@@ -93,9 +98,8 @@ export class ClusterPeers {
     } catch {
       return [];
     }
-    const own = `${process.pid}.sock`;
     const asks = files
-      .filter((f) => f.endsWith('.sock') && f !== own)
+      .filter((f) => f.endsWith('.sock') && f !== this.own)
       .map((f) => this.ask(join(this.settings.dir, f)));
     return (await Promise.all(asks)).filter((s): s is ProcessSnapshot => s !== undefined);
   }
@@ -133,6 +137,22 @@ export class ClusterPeers {
         } else finish(undefined, 'error');
       });
     });
+  }
+}
+
+/**
+ * The directory must be this user's and closed to others: in a shared temp
+ * directory another user could otherwise have made it first, to read the
+ * metrics or to answer with false ones.
+ */
+function checkPrivate(dir: string): void {
+  const st = lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) {
+    throw new Error(
+      `nestjs-observability: metrics.cluster directory ${dir} must be a directory of this user ` +
+        `with mode 0700 (it is ${(st.mode & 0o777).toString(8)}, owner ${st.uid}); remove it or set metrics.cluster.dir`,
+    );
   }
 }
 
