@@ -168,7 +168,7 @@ describe.each(ADAPTERS)('hostile HTTP input (%s)', (kind) => {
     expect((await rawRequest(`${t.url}/orgs/acme/items`)).status).toBe(200);
     // every request was answered with an HTTP status, but CONNECT: Node's
     // server drops it when the app has no 'connect' listener, before any hook
-    expect(unanswered).toEqual(['CONNECT /orgs/acme/items HTTP/1.1']);
+    expect(unanswered).toEqual(Array(rounds).fill('CONNECT /orgs/acme/items HTTP/1.1'));
 
     const text = (await rawRequest(`${t.url}/metrics`)).body;
     expect(promtoolCheckMetrics(text)).toEqual({ status: 0, output: '' });
