@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CATALOG, TraceContext } from '../src/index.js';
 import { HttpInstrumentation } from '../src/http/http-instrumentation.js';
+import { NODE_RESPONSE_HEADERS } from '../src/http/http-request-context.js';
 import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import { httpSettings, resolveOptions } from '../src/observability.options.js';
 import type { Writable } from 'node:stream';
@@ -49,9 +50,10 @@ export function runCardinalityAttack(requests: number): CardinalityResult {
   );
   // As in Nest: a distinct path either matches the parameterised route (its
   // template) or no route at all (the one unmatched value).
-  const shared = http.shared((ctx) =>
-    ctx.req.url!.startsWith('/orgs/') ? '/orgs/:orgId/items' : undefined,
-  );
+  const shared = http.shared({
+    endpointOf: (ctx) => (ctx.req.url!.startsWith('/orgs/') ? '/orgs/:orgId/items' : undefined),
+    headers: NODE_RESPONSE_HEADERS,
+  });
   const res = {
     statusCode: 200,
     writableFinished: true,
@@ -72,7 +74,7 @@ export function runCardinalityAttack(requests: number): CardinalityResult {
       headers: { 'x-organization': `attacker-org-${i}` },
       socket: null,
     } as unknown as IncomingMessage;
-    const ctx = http.begin(req, res, req, shared, url);
+    const ctx = http.begin(req, res, req, res, shared, url);
     if (ctx) http.end(ctx);
   }
   gc();

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ export interface InstructionRow {
   perRequest: number;
   /** Every run's figure. */
   runs: number[];
+  /** The largest change between a run's two measured windows (see measureOnce). */
+  drift: number;
   /** Median ratio against bare of the same adapter and Node, run for run. */
   ratio: number;
 }
@@ -95,6 +97,7 @@ async function startUnderCallgrind(
       `--callgrind-out-file=${out}`,
       '--dump-instr=no',
       '--collect-atstart=yes',
+      '--instr-atstart=no',
       node,
       server,
       variant,
@@ -122,7 +125,28 @@ async function startUnderCallgrind(
   return { proc, out };
 }
 
-/** One measurement: instructions per request of one server. */
+/** One server's figure: the last window, and how far it moved from the one before. */
+interface Measurement {
+  perRequest: number;
+  /** |last − previous| / previous: the warm-up converged when this is small. */
+  drift: number;
+}
+
+function control(pid: number, ...args: string[]): void {
+  const r = spawnSync('callgrind_control', [...args, String(pid)]);
+  if (r.status !== 0) throw new Error(`callgrind_control ${args.join(' ')} failed`);
+}
+
+/**
+ * One measurement: instructions per request of one server. The warm-up runs
+ * with instrumentation off (`--instr-atstart=no`): valgrind then runs the
+ * server several times faster, so a long warm-up is affordable, and V8's heap
+ * and tiering settle into the state they reach at native speed (at 3,000
+ * instrumented requests they had not: figures then moved by ±20 % from one
+ * window to the next with the major GCs and compilations still under way).
+ * Then two windows of N requests are counted; the second is the figure and
+ * the change from the first tells whether the warm-up converged.
+ */
 async function measureOnce(
   node: string,
   server: string,
@@ -130,23 +154,29 @@ async function measureOnce(
   adapter: string,
   port: number,
   o: InstructionOptions,
-): Promise<number> {
+): Promise<Measurement> {
   const dir = mkdtempSync(join(tmpdir(), 'nestobs-cg-'));
   const { proc, out } = await startUnderCallgrind(node, server, variant, adapter, port, dir);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
+    const pid = proc.pid!;
     await send(port, o.path, o.warmup, agent);
-    const pid = String(proc.pid);
-    if (spawnSync('callgrind_control', ['-z', pid]).status !== 0)
-      throw new Error('callgrind_control -z failed');
-    await send(port, o.path, o.requests, agent);
-    if (spawnSync('callgrind_control', ['-d', pid]).status !== 0)
-      throw new Error('callgrind_control -d failed');
-    // `-d` writes <out>.<n>; the counters were zeroed before the N requests.
-    const base = out.slice(dir.length + 1);
-    const files = readdirSync(dir).filter((f) => f.startsWith(base + '.'));
-    if (files.length === 0) throw new Error(`no callgrind dump for ${adapter}/${variant}`);
-    return totalIr(join(dir, files.sort()[0]!)) / o.requests;
+    control(pid, '-i', 'on');
+    const windows: number[] = [];
+    for (let w = 1; w <= 2; w++) {
+      control(pid, '-z');
+      await send(port, o.path, o.requests, agent);
+      control(pid, '-d');
+      // `-d` writes <out>.<n>; the counters were zeroed before the N requests.
+      const dump = `${out}.${w}`;
+      if (!existsSync(dump)) throw new Error(`no callgrind dump ${dump} for ${adapter}/${variant}`);
+      // CG_KEEP=<dir>: keep each dump for callgrind_annotate (per-function diffs).
+      if (process.env.CG_KEEP)
+        copyFileSync(dump, join(process.env.CG_KEEP, `${adapter}-${variant}-${port}-${w}.cg`));
+      windows.push(totalIr(dump) / o.requests);
+    }
+    const [first, last] = windows as [number, number];
+    return { perRequest: last, drift: Math.abs(last - first) / first };
   } finally {
     agent.destroy();
     proc.kill('SIGKILL');
@@ -167,18 +197,23 @@ export async function runInstructions(
     for (const adapter of o.adapters) {
       const runs = new Map<Variant, number[]>();
       const ratios = new Map<Variant, number[]>();
+      const drifts = new Map<Variant, number[]>();
+      const measure = async (v: Variant): Promise<number> => {
+        const m = await measureOnce(node, server, v, adapter, port++, o);
+        push(runs, v, m.perRequest);
+        push(drifts, v, m.drift);
+        process.stderr.write(
+          `  ${nodeLabel} ${adapter} ${v}: ${(m.perRequest / 1000).toFixed(1)}k` +
+            ` (drift ${(m.drift * 100).toFixed(2)} %)\n`,
+        );
+        return m.perRequest;
+      };
       for (let r = 0; r < o.runs; r++) {
-        const bare = await measureOnce(node, server, 'bare', adapter, port++, o);
-        push(runs, 'bare', bare);
+        const bare = await measure('bare');
         for (const v of o.variants) {
           if (v === 'bare') continue;
           if (v === 'express-prom-bundle' && adapter === 'fastify') continue;
-          const x = await measureOnce(node, server, v, adapter, port++, o);
-          push(runs, v, x);
-          push(ratios, v, x / bare);
-          process.stderr.write(
-            `  ${nodeLabel} ${adapter} ${v}: ${(x / 1000).toFixed(1)}k (bare ${(bare / 1000).toFixed(1)}k)\n`,
-          );
+          push(ratios, v, (await measure(v)) / bare);
         }
       }
       for (const [variant, xs] of runs) {
@@ -188,6 +223,7 @@ export async function runInstructions(
           node: nodeLabel,
           perRequest: median(xs),
           runs: xs,
+          drift: Math.max(...drifts.get(variant)!),
           ratio: variant === 'bare' ? 1 : median(ratios.get(variant)!),
         });
       }
@@ -198,12 +234,12 @@ export async function runInstructions(
 
 export function instructionsTable(rows: InstructionRow[]): string {
   const lines = [
-    '| Node | adapter | variant | instructions/request (median) | × bare | runs |',
-    '|---|---|---|---:|---:|---|',
+    '| Node | adapter | variant | instructions/request (median) | × bare | runs | drift |',
+    '|---|---|---|---:|---:|---|---:|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.node} | ${r.adapter} | ${r.variant} | ${(r.perRequest / 1000).toFixed(1)}k | ${r.ratio.toFixed(3)} | ${r.runs.map((x) => (x / 1000).toFixed(1) + 'k').join(', ')} |`,
+      `| ${r.node} | ${r.adapter} | ${r.variant} | ${(r.perRequest / 1000).toFixed(1)}k | ${r.ratio.toFixed(3)} | ${r.runs.map((x) => (x / 1000).toFixed(1) + 'k').join(', ')} | ${(r.drift * 100).toFixed(2)} % |`,
     );
   }
   return lines.join('\n');
@@ -213,7 +249,8 @@ export function instructionsTable(rows: InstructionRow[]): string {
  * `npm run bench:instructions`. Environment: CG_SERVER (another build's
  * .bench/bench/server.js, to compare commits), CG_ADAPTERS (express,fastify),
  * CG_VARIANTS (bare,obs-metrics,obs-metrics-trace,obs-full), CG_RUNS (3),
- * CG_WARMUP (3000), CG_REQUESTS (2000), CG_NODES (label=path,...; default the
+ * CG_KEEP (a directory that keeps every dump), CG_WARMUP (12000, uninstrumented), CG_REQUESTS (1000 per
+ * window, two windows), CG_NODES (label=path,...; default the
  * running node).
  */
 async function main(): Promise<void> {
@@ -231,8 +268,8 @@ async function main(): Promise<void> {
       variants: list(env.CG_VARIANTS, 'bare,obs-metrics,obs-metrics-trace,obs-full') as Variant[],
       nodes,
       runs: Number(env.CG_RUNS ?? 3),
-      warmup: Number(env.CG_WARMUP ?? 3000),
-      requests: Number(env.CG_REQUESTS ?? 2000),
+      warmup: Number(env.CG_WARMUP ?? 12_000),
+      requests: Number(env.CG_REQUESTS ?? 1000),
       path: env.CG_PATH ?? '/orgs/42/items/7',
     },
   );

@@ -215,6 +215,15 @@ async function main(): Promise<void> {
   ];
   const app = await createBenchApp(variant, adapterKind, logFile);
   await app.listen(Number(port), '127.0.0.1');
+  // Under --expose-gc, SIGUSR2 runs a full GC and answers `gc` on stdout: the
+  // instruction benchmark starts every measured window from the same heap.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) {
+    process.on('SIGUSR2', () => {
+      gc();
+      process.stdout.write('gc\n');
+    });
+  }
   process.stdout.write('ready\n');
   process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }

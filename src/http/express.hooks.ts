@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHook } from './adapter-hooks.js';
 import type { HttpInstrumentation } from './http-instrumentation.js';
 import type { HttpRequestContext } from './http-request-context.js';
+import { NODE_RESPONSE_HEADERS } from './http-request-context.js';
 
 interface Layer {
   route?: { path?: unknown; methods?: Record<string, boolean> };
@@ -31,13 +32,16 @@ export function expressRequestHook(app: ExpressLike, http: HttpInstrumentation):
   // level; Nest mounts every controller route there with its full path
   // (global prefix and version included). Routes inside mounted routers
   // (Nest's prefixed 404 handler among them) count as unmatched.
-  const shared = http.shared((ctx: HttpRequestContext) => {
-    const req = ctx.raw as ExpressRequest;
-    const route = req.route;
-    if (route !== undefined) return req.baseUrl ? undefined : String(route.path);
-    // Rejected before routing (malformed body, middleware): find the route it
-    // was meant for. Only on that rare path; a 404 had none.
-    return ctx.res.statusCode === 404 ? undefined : routeFor(app, req);
+  const shared = http.shared({
+    endpointOf: (ctx: HttpRequestContext) => {
+      const req = ctx.raw as ExpressRequest;
+      const route = req.route;
+      if (route !== undefined) return req.baseUrl ? undefined : String(route.path);
+      // Rejected before routing (malformed body, middleware): find the route it
+      // was meant for. Only on that rare path; a 404 had none.
+      return ctx.res.statusCode === 404 ? undefined : routeFor(app, req);
+    },
+    headers: NODE_RESPONSE_HEADERS,
   });
 
   return (req: IncomingMessage, res: ServerResponse, done: (err?: Error) => void) => {
@@ -49,7 +53,7 @@ export function expressRequestHook(app: ExpressLike, http: HttpInstrumentation):
       raw(req, res);
       return;
     }
-    const ctx = http.begin(req, res, req, shared, path);
+    const ctx = http.begin(req, res, req, res, shared, path);
     // enterWith, not run(): the context then also survives body parsing, whose
     // callbacks come from the connection's parser, not from this call.
     if (ctx !== undefined && traced) trace.enterWith(ctx);

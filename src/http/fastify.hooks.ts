@@ -10,6 +10,8 @@ interface FastifyRequestLike {
 interface FastifyReplyLike {
   raw: ServerResponse;
   hijack(): void;
+  header(name: string, value: string): unknown;
+  getHeader(name: string): string | number | string[] | undefined;
 }
 
 /**
@@ -22,9 +24,15 @@ interface FastifyReplyLike {
 export function fastifyRequestHook(http: HttpInstrumentation): RequestHook {
   const trace = http.context.storage;
   const traced = http.traceEnabled;
-  const shared = http.shared(
-    (ctx: HttpRequestContext) => (ctx.raw as FastifyRequestLike).routeOptions?.url,
-  );
+  const shared = http.shared({
+    endpointOf: (ctx: HttpRequestContext) => (ctx.raw as FastifyRequestLike).routeOptions?.url,
+    // On the reply, which sends its headers in one writeHead (see ResponseHeaders);
+    // its getHeader falls back to the raw response's.
+    headers: {
+      set: (ctx, name, value) => void (ctx.reply as FastifyReplyLike).header(name, value),
+      get: (ctx, name) => (ctx.reply as FastifyReplyLike).getHeader(name),
+    },
+  });
 
   return (request: FastifyRequestLike, reply: FastifyReplyLike, done: (err?: Error) => void) => {
     const req = request.raw;
@@ -37,7 +45,7 @@ export function fastifyRequestHook(http: HttpInstrumentation): RequestHook {
       raw(req, reply.raw);
       return;
     }
-    const ctx = http.begin(req, reply.raw, request, shared, path);
+    const ctx = http.begin(req, reply.raw, request, reply, shared, path);
     // enterWith: the context survives body parsing (see express.hooks.ts).
     if (ctx !== undefined && traced) trace.enterWith(ctx);
     done();

@@ -1,3 +1,5 @@
+// Imported: the global `performance` is an accessor, a getter call on every use.
+import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { METHODS } from 'node:http';
 import type { Logger as Pino } from 'pino';
@@ -15,9 +17,9 @@ import type {
 } from '../metrics/families.js';
 import type { MetricsEndpoint } from '../metrics/metrics-endpoint.js';
 import type { MetricsRegistry } from '../metrics/metrics-registry.js';
-import type { AccessLog } from '../logging/access-log.js';
+import type { AccessLog, RouteText } from '../logging/access-log.js';
 import type { RequestResolver } from '../context/request-context.js';
-import type { EndpointOf, HttpContextShared } from './http-request-context.js';
+import type { AdapterKnowledge, HttpContextShared } from './http-request-context.js';
 import { HttpRequestContext } from './http-request-context.js';
 
 /** Status recorded for requests the client aborted before the response was complete (nginx's). */
@@ -66,6 +68,8 @@ interface RouteSeries {
    * every request, the parts arrive hashed already.
    */
   requests: Map<number, Map<string, CounterSeries>>;
+  /** The route's part of its access lines, rendered at its first line. */
+  text: RouteText | undefined;
 }
 
 /**
@@ -79,6 +83,12 @@ export class HttpInstrumentation {
   private readonly routes = new Map<string, Map<string, RouteSeries>>();
   private readonly lastErrorLog = new Map<string, number>();
   private readonly rawRoutes = new Map<string, RawRouteHandler>();
+  /**
+   * Lengths of the raw routes' and ignored paths: a path of another length
+   * skips the map lookup, which would hash the path (a fresh string per request).
+   */
+  private readonly rawLengths = new Set<number>();
+  private readonly ignoredLengths: Set<number>;
   private readonly active = new Map<string, GaugeSeries>();
   private readonly ignoredExact: Set<string>;
   private readonly ignoredPatterns: RegExp[];
@@ -110,6 +120,7 @@ export class HttpInstrumentation {
     this.ignoredExact = new Set(
       settings.ignorePaths.filter((p): p is string => typeof p === 'string'),
     );
+    this.ignoredLengths = new Set([...this.ignoredExact].map((p) => p.length));
     this.ignoredPatterns = settings.ignorePaths.filter((p): p is RegExp => p instanceof RegExp);
     this.traceHeader = settings.traceHeader;
     if (metrics !== undefined) {
@@ -128,26 +139,28 @@ export class HttpInstrumentation {
    */
   addRawRoute(path: string, handler: RawRouteHandler): void {
     this.rawRoutes.set(path, handler);
+    this.rawLengths.add(path.length);
   }
 
   /** The raw handler for a path, if one is registered. */
   rawRoute(path: string): RawRouteHandler | undefined {
-    return this.rawRoutes.size === 0 ? undefined : this.rawRoutes.get(path);
+    return this.rawLengths.has(path.length) ? this.rawRoutes.get(path) : undefined;
   }
 
   /** Paths that are neither counted nor logged (they still get a trace context). */
   isIgnored(path: string): boolean {
-    if (this.ignoredExact.has(path)) return true;
+    if (this.ignoredLengths.has(path.length) && this.ignoredExact.has(path)) return true;
     for (const re of this.ignoredPatterns) if (re.test(path)) return true;
     return false;
   }
 
   /** Builds the state shared by every request of one adapter. */
-  shared(endpointOf: EndpointOf): HttpContextShared {
+  shared(adapter: AdapterKnowledge): HttpContextShared {
     return {
       resolveOrganization: this.settings.resolveOrganization,
       resolveUser: this.settings.resolveUser,
-      endpointOf,
+      endpointOf: adapter.endpointOf,
+      headers: adapter.headers,
       onResolverError: (which, err) => this.internalError(`resolver:${which}`, err),
     };
   }
@@ -162,6 +175,7 @@ export class HttpInstrumentation {
     req: IncomingMessage,
     res: ServerResponse,
     raw: unknown,
+    reply: unknown,
     shared: HttpContextShared,
     path: string,
   ): HttpRequestContext | undefined {
@@ -172,14 +186,14 @@ export class HttpInstrumentation {
       const traceId = otel?.traceId ?? (this.traceEnabled ? this.traceIdOf(req) : NO_TRACE);
       const m = req.method ?? 'GET';
       const method = KNOWN_METHODS.has(m) ? m : 'OTHER';
-      const ctx = new HttpRequestContext(traceId, method, req, res, raw, shared);
+      const ctx = new HttpRequestContext(traceId, method, path, req, res, raw, reply, shared);
       if (otel !== undefined) ctx.spanId = otel.spanId;
-      if (this.echoTrace && !res.headersSent) res.setHeader(this.traceHeader, traceId);
+      if (this.echoTrace && !res.headersSent) shared.headers.set(ctx, this.traceHeader, traceId);
       if (!this.settings.enabled || this.isIgnored(path)) {
         ctx.done = true;
         return ctx;
       }
-      this.activeSeries(method).value++;
+      (ctx.active = this.activeSeries(method)).value++;
       // 'close' fires once per response, after 'finish' or on abort, on both adapters.
       res.on('close', () => this.end(ctx));
       return ctx;
@@ -216,6 +230,7 @@ export class HttpInstrumentation {
     let seconds = 0;
     let endpoint = this.settings.unmatchedEndpoint;
     let known: string | undefined;
+    let route: RouteSeries | undefined;
     try {
       const res = ctx.res;
       seconds = (performance.now() - ctx.start) / 1000;
@@ -224,9 +239,9 @@ export class HttpInstrumentation {
       // resolved once: an unknown organization stays unknown now the request is over
       known = ctx.organization;
       const org = known ?? this.settings.fallbackOrganization;
-      this.activeSeries(ctx.method).value--;
+      if (ctx.active !== undefined) ctx.active.value--;
 
-      const route = this.routeSeries(ctx.method, endpoint);
+      route = this.routeSeries(ctx.method, endpoint);
       this.requestCounter(route, ctx.method, endpoint, status, org).value++;
       route.duration.observe(seconds, this.exemplars ? ctx.traceId : undefined);
       route.requestSize.observe(requestBytes(ctx));
@@ -237,7 +252,7 @@ export class HttpInstrumentation {
     // apart: a failure in the metrics above must not cost the request its line
     if (this.access === undefined) return;
     try {
-      this.accessLog(ctx, known, endpoint, status, seconds);
+      this.accessLog(ctx, route, known, endpoint, status, seconds);
     } catch (err) {
       this.internalError('http:access-log', err);
     }
@@ -253,6 +268,7 @@ export class HttpInstrumentation {
       requestSize: this.requestSize.seriesOf(ep),
       responseSize: this.responseSize.seriesOf([endpoint]),
       requests: new Map(),
+      text: undefined,
     };
     // Cache only routes whose endpoint was admitted under its cap, so a flood of
     // distinct values cannot grow this map.
@@ -284,30 +300,34 @@ export class HttpInstrumentation {
 
   private accessLog(
     ctx: HttpRequestContext,
+    route: RouteSeries | undefined,
     organization: string | undefined,
     endpoint: string,
     status: number,
     seconds: number,
   ): void {
-    const url = ctx.req.url ?? '/';
-    const q = url.indexOf('?');
-    let path = q === -1 ? url : url.slice(0, q);
+    const access = this.access!;
+    const method = ctx.req.method ?? 'GET';
+    let path = ctx.path;
     if (path.length > MAX_LOGGED_PATH) path = path.slice(0, MAX_LOGGED_PATH);
-    this.access!.write(
-      status >= 500 ? 'error' : status === CLIENT_CLOSED_REQUEST ? 'warn' : 'info',
-      {
-        traceId: ctx.traceId,
-        spanId: ctx.spanId,
-        user: ctx.user,
-        organization,
-        fields: ctx.fields,
-        method: ctx.req.method ?? 'GET',
-        path,
-        endpoint,
-        status,
-        durationMs: Math.round(seconds * 1e6) / 1e3,
-      },
-    );
+    // Rendered once per route; not for OTHER, whose raw methods vary.
+    let text: RouteText | undefined;
+    if (route !== undefined && method === ctx.method) {
+      text = route.text ??= access.routeText(method, endpoint);
+    }
+    access.write(status >= 500 ? 'error' : status === CLIENT_CLOSED_REQUEST ? 'warn' : 'info', {
+      traceId: ctx.traceId,
+      spanId: ctx.spanId,
+      user: ctx.user,
+      organization,
+      fields: ctx.fields,
+      method,
+      path,
+      endpoint,
+      status,
+      durationMs: Math.round(seconds * 1e6) / 1e3,
+      text,
+    });
   }
 
   /**
@@ -357,7 +377,7 @@ function requestBytes(ctx: HttpRequestContext): number {
  * minus its header block.
  */
 function responseBytes(ctx: HttpRequestContext): number {
-  const declared = contentLength(ctx.res.getHeader('content-length'));
+  const declared = contentLength(ctx.shared.headers.get(ctx, 'content-length'));
   if (declared !== undefined) return declared;
   if (ctx.socket === null) return 0;
   const header = (ctx.res as unknown as { _header?: string | null })._header;

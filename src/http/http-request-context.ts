@@ -1,5 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { GaugeSeries } from '../metrics/families.js';
 import type { ObservedRequest, RequestResolver } from '../context/request-context.js';
 import { RequestContext } from '../context/request-context.js';
 
@@ -12,11 +14,33 @@ const USER = 2;
 /** How the adapter tells which route template served a request. */
 export type EndpointOf = (ctx: HttpRequestContext) => string | undefined;
 
+/**
+ * How an adapter sets and reads response headers. Fastify keeps a reply's
+ * headers on the reply and hands them to Node in one `writeHead`; a header set
+ * on the raw response beforehand would make Node re-validate every one of
+ * them, and one set there is invisible to `getHeader` afterwards.
+ */
+export interface ResponseHeaders {
+  set(ctx: HttpRequestContext, name: string, value: string): void;
+  get(ctx: HttpRequestContext, name: string): string | number | string[] | undefined;
+}
+
+/** Headers set and read on Node's response (Express sets every header there). */
+export const NODE_RESPONSE_HEADERS: ResponseHeaders = {
+  set: (ctx, name, value) => ctx.res.setHeader(name, value),
+  get: (ctx, name) => ctx.res.getHeader(name),
+};
+
+/** The adapter-specific parts of HTTP instrumentation. */
+export interface AdapterKnowledge {
+  endpointOf: EndpointOf;
+  headers: ResponseHeaders;
+}
+
 /** The resolvers and per-adapter knowledge shared by every request of one app. */
-export interface HttpContextShared {
+export interface HttpContextShared extends AdapterKnowledge {
   resolveOrganization: RequestResolver;
   resolveUser: RequestResolver;
-  endpointOf: EndpointOf;
   onResolverError: (which: 'organization' | 'user', error: unknown) => void;
 }
 
@@ -52,6 +76,8 @@ export class HttpRequestContext extends RequestContext {
   readonly start = performance.now();
   /** Set once the request has been recorded, so a second 'close' cannot count it twice. */
   done = false;
+  /** The in-flight gauge raised for this request (lowered when it ends). */
+  active: GaugeSeries | undefined = undefined;
   readonly socket: Socket | null;
   readonly socketBytesWritten: number;
   readonly socketBytesRead: number;
@@ -60,11 +86,15 @@ export class HttpRequestContext extends RequestContext {
     traceId: string,
     /** Normalised method (a known HTTP method or OTHER). */
     readonly method: string,
+    /** The request target's path as it arrived (query string cut off). */
+    readonly path: string,
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     /** The adapter's request object (Express `Request` / Fastify `FastifyRequest`). */
     readonly raw: unknown,
-    private readonly shared: HttpContextShared,
+    /** The adapter's response object (Express `Response` / Fastify `FastifyReply`). */
+    readonly reply: unknown,
+    readonly shared: HttpContextShared,
   ) {
     super(traceId);
     this.socket = req.socket ?? null;

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import dc from 'node:diagnostics_channel';
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { RequestContext } from '../context/request-context.js';

@@ -4,8 +4,23 @@ import { jsonString } from './json-line.js';
 import { SPEC_LEVELS } from './json-logger.js';
 import { extraFieldMatcher, redact } from './redact.js';
 
+/**
+ * The parts of an access line that depend only on its method and route,
+ * rendered once per route (see `AccessLog.routeText`) instead of escaped again
+ * on every request.
+ */
+export interface RouteText {
+  /** `,"method":"GET","path":` */
+  readonly method: string;
+  /** `,"endpoint":"/items/:id","status":` */
+  readonly endpoint: string;
+  /** `,"message":"GET /items/:id ` (the status and closing quote follow) */
+  readonly message: string;
+}
+
 /** What one access line reports. */
 export interface AccessRecord {
+  /** Safe as it is (validated or generated: see context/trace-id.ts), so not escaped again. */
   traceId: string;
   spanId: string | undefined;
   user: string | undefined;
@@ -16,6 +31,8 @@ export interface AccessRecord {
   endpoint: string;
   status: number;
   durationMs: number;
+  /** `method` and `endpoint` rendered, when the caller keeps them per route. */
+  text: RouteText | undefined;
 }
 
 /**
@@ -43,17 +60,28 @@ export class AccessLog {
     this.extra = extraFieldMatcher(redactFields);
   }
 
+  /** The per-route parts of the lines of `method` requests served by `endpoint`. */
+  routeText(method: string, endpoint: string): RouteText {
+    return {
+      method: `,"method":${jsonString(method)},"path":`,
+      endpoint: `,"endpoint":${jsonString(endpoint)},"status":`,
+      // Escaping works character by character, so the message's escaped
+      // prefix followed by the status is the escaped message.
+      message: `,"message":${JSON.stringify(`${method} ${endpoint} `).slice(0, -1)}`,
+    };
+  }
+
   write(level: 'info' | 'warn' | 'error', r: AccessRecord): void {
     if (!this.logger.isLevelEnabled(level)) return;
-    let line = `${this.prefix[level]}${isoNow()}"${this.base},"trace_id":${jsonString(r.traceId)}`;
+    const t = r.text ?? this.routeText(r.method, r.endpoint);
+    let line = `${this.prefix[level]}${isoNow()}"${this.base},"trace_id":"${r.traceId}"`;
     if (r.spanId !== undefined) line += `,"span_id":"${r.spanId}"`;
     if (r.user !== undefined) line += `,"user":${jsonString(r.user)}`;
     if (r.organization !== undefined) line += `,"organization":${jsonString(r.organization)}`;
     if (r.fields !== undefined) line += fieldsJson(r.fields, this.extra);
     line +=
-      `,"method":${jsonString(r.method)},"path":${jsonString(r.path)},"endpoint":${jsonString(r.endpoint)}` +
-      `,"status":${r.status},"duration_ms":${r.durationMs}` +
-      `,"message":${jsonString(`${r.method} ${r.endpoint} ${r.status}`)}}\n`;
+      `${t.method}${jsonString(r.path)}${t.endpoint}${r.status},"duration_ms":${r.durationMs}` +
+      `${t.message}${r.status}"}\n`;
     this.stream.write(line);
   }
 }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { appendFileSync, closeSync, mkdirSync, openSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { LabelGuard } from './label-guard.js';
 import { cutLabelValue, normalizeLabelValue } from './label-guard.js';
 import type { Labels, MetricDefinition } from './metric-definition.js';

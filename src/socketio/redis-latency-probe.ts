@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 
 /** The adapter's Redis clients: ioredis, or node-redis v4+ (told apart as the adapter does). */

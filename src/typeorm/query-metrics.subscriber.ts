@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger as Pino } from 'pino';
 import type {
   AfterQueryEvent,
