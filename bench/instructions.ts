@@ -99,6 +99,7 @@ async function startUnderCallgrind(
       '--collect-atstart=yes',
       '--instr-atstart=no',
       node,
+      ...nodeFlags(),
       server,
       variant,
       adapter,
@@ -125,10 +126,15 @@ async function startUnderCallgrind(
   return { proc, out };
 }
 
+/** Extra Node/V8 flags for the servers (CG_NODE_FLAGS, space-separated; none by default). */
+function nodeFlags(): string[] {
+  return (process.env.CG_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+}
+
 /** One server's figure: the last window, and how far it moved from the one before. */
 interface Measurement {
   perRequest: number;
-  /** |last − previous| / previous: the warm-up converged when this is small. */
+  /** |last − previous| / previous: the server had settled when this is small. */
   drift: number;
 }
 
@@ -144,8 +150,11 @@ function control(pid: number, ...args: string[]): void {
  * and tiering settle into the state they reach at native speed (at 3,000
  * instrumented requests they had not: figures then moved by ±20 % from one
  * window to the next with the major GCs and compilations still under way).
- * Then two windows of N requests are counted; the second is the figure and
- * the change from the first tells whether the warm-up converged.
+ * Then three windows of N requests are counted; the last is the figure and
+ * the change from the one before tells whether the server had settled. (The
+ * first window is not used: switching instrumentation on slows the server
+ * down some fifty times, and V8 recompiles a few functions in the first
+ * thousand requests after, ~10k instructions per request on Express.)
  */
 async function measureOnce(
   node: string,
@@ -163,7 +172,7 @@ async function measureOnce(
     await send(port, o.path, o.warmup, agent);
     control(pid, '-i', 'on');
     const windows: number[] = [];
-    for (let w = 1; w <= 2; w++) {
+    for (let w = 1; w <= 3; w++) {
       control(pid, '-z');
       await send(port, o.path, o.requests, agent);
       control(pid, '-d');
@@ -175,8 +184,8 @@ async function measureOnce(
         copyFileSync(dump, join(process.env.CG_KEEP, `${adapter}-${variant}-${port}-${w}.cg`));
       windows.push(totalIr(dump) / o.requests);
     }
-    const [first, last] = windows as [number, number];
-    return { perRequest: last, drift: Math.abs(last - first) / first };
+    const [, previous, last] = windows as [number, number, number];
+    return { perRequest: last, drift: Math.abs(last - previous) / previous };
   } finally {
     agent.destroy();
     proc.kill('SIGKILL');
@@ -250,7 +259,7 @@ export function instructionsTable(rows: InstructionRow[]): string {
  * .bench/bench/server.js, to compare commits), CG_ADAPTERS (express,fastify),
  * CG_VARIANTS (bare,obs-metrics,obs-metrics-trace,obs-full), CG_RUNS (3),
  * CG_KEEP (a directory that keeps every dump), CG_WARMUP (12000, uninstrumented), CG_REQUESTS (1000 per
- * window, two windows), CG_NODES (label=path,...; default the
+ * window, three windows), CG_NODE_FLAGS, CG_NODES (label=path,...; default the
  * running node).
  */
 async function main(): Promise<void> {

@@ -117,13 +117,18 @@ function willsoto(): { imports: DynamicModule[]; providers: Provider[] } {
 function moduleFor(variant: Variant, logFile: string): DynamicModule {
   const imports: DynamicModule[] = [];
   const providers: Provider[] = [];
-  const obs = (extra: object) =>
-    ObservabilityModule.forRoot({
-      serviceName: 'bench',
+  // BENCH_OPTIONS (JSON): options merged over each module variant's, section by
+  // section, for ablations (e.g. {"trace":{"responseHeader":false}}).
+  const ablation = JSON.parse(process.env.BENCH_OPTIONS ?? '{}') as Record<string, object>;
+  const obs = (extra: Record<string, object>) => {
+    const merged: Record<string, object> = {
       metrics: { defaultMetrics: false },
       logging: { destination: logFile, replaceNestLogger: false },
       ...extra,
-    });
+    };
+    for (const [k, v] of Object.entries(ablation)) merged[k] = { ...merged[k], ...v };
+    return ObservabilityModule.forRoot({ serviceName: 'bench', ...merged });
+  };
   switch (variant) {
     case 'noop-interceptor':
       providers.push({ provide: APP_INTERCEPTOR, useClass: NoopInterceptor });
