@@ -325,7 +325,7 @@ export class HttpInstrumentation {
       path,
       endpoint,
       status,
-      durationMs: Math.round(seconds * 1e6) / 1e3,
+      seconds,
       text,
     });
   }

@@ -1,6 +1,6 @@
 import type { DestinationStream, Logger as Pino } from 'pino';
 import { isoNow } from './iso-time.js';
-import { jsonString } from './json-line.js';
+import { jsonString, millisecondsText } from './json-line.js';
 import { SPEC_LEVELS } from './json-logger.js';
 import { extraFieldMatcher, redact } from './redact.js';
 
@@ -30,7 +30,8 @@ export interface AccessRecord {
   path: string;
   endpoint: string;
   status: number;
-  durationMs: number;
+  /** Time to the response, in seconds (logged as `duration_ms`). */
+  seconds: number;
   /** `method` and `endpoint` rendered, when the caller keeps them per route. */
   text: RouteText | undefined;
 }
@@ -80,7 +81,7 @@ export class AccessLog {
     if (r.organization !== undefined) line += `,"organization":${jsonString(r.organization)}`;
     if (r.fields !== undefined) line += fieldsJson(r.fields, this.extra);
     line +=
-      `${t.method}${jsonString(r.path)}${t.endpoint}${r.status},"duration_ms":${r.durationMs}` +
+      `${t.method}${jsonString(r.path)}${t.endpoint}${r.status},"duration_ms":${millisecondsText(r.seconds)}` +
       `${t.message}${r.status}"}\n`;
     this.stream.write(line);
   }

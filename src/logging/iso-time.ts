@@ -3,6 +3,8 @@ let lastIso = '';
 let lastSecond = -1;
 /** `YYYY-MM-DDTHH:MM:SS.` of `lastSecond`. */
 let secondPrefix = '';
+/** `000Z` … `999Z`: the tail of a timestamp, one string per millisecond. */
+const MS_TAIL = Array.from({ length: 1000 }, (_, ms) => `${String(ms).padStart(3, '0')}Z`);
 
 /**
  * The current time as ISO 8601 (UTC, milliseconds). Formatting a date is the
@@ -20,6 +22,6 @@ export function isoNow(): string {
     lastSecond = second;
     secondPrefix = new Date(second).toISOString().slice(0, 20);
   }
-  lastIso = secondPrefix + (ms < 10 ? '00' : ms < 100 ? '0' : '') + ms + 'Z';
+  lastIso = secondPrefix + MS_TAIL[ms]!;
   return lastIso;
 }
