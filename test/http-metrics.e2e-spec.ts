@@ -1,4 +1,5 @@
 import type { AbstractHttpAdapter } from '@nestjs/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CATALOG, TraceContext } from '../src/index.js';
 import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import { abortedRequest, eventually, rawRequest } from './support/http-client.js';
@@ -268,5 +269,32 @@ describe.each(ADAPTERS)("the adapter's request hook on %s", (adapter) => {
       const samples = parseExposition((await rawRequest(`${t.url}/metrics`)).body);
       expect(sumOf(samples, REQ, { endpoint: 'unmatched', status: '500' })).toBe(1);
     }
+  });
+});
+
+describe.each(ADAPTERS)('the trace header echo on %s', (adapter) => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(adapter, {
+      // A middleware that answers on the raw response: the reply's headers
+      // (Fastify) are never sent then.
+      setup: (app) =>
+        void app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+          if (req.url?.startsWith('/raw-answer')) {
+            res.statusCode = 204;
+            res.end();
+          } else next();
+        }),
+    });
+  });
+
+  afterAll(() => t.close());
+
+  it.each(['/raw-answer', '/no-such-route'])('is on the response to %s', async (path) => {
+    const id = `echo${path.replace(/[^a-z]/g, '-')}`;
+    const res = await rawRequest(`${t.url}${path}`, { headers: { 'x-trace-id': id } });
+    expect(res.status).toBe(path === '/raw-answer' ? 204 : 404);
+    expect(res.headers['x-trace-id']).toBe(id);
   });
 });

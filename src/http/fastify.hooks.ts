@@ -10,7 +10,6 @@ interface FastifyRequestLike {
 interface FastifyReplyLike {
   raw: ServerResponse;
   hijack(): void;
-  header(name: string, value: string): unknown;
   getHeader(name: string): string | number | string[] | undefined;
 }
 
@@ -26,10 +25,13 @@ export function fastifyRequestHook(http: HttpInstrumentation): RequestHook {
   const traced = http.traceEnabled;
   const shared = http.shared({
     endpointOf: (ctx: HttpRequestContext) => (ctx.raw as FastifyRequestLike).routeOptions?.url,
-    // On the reply, which sends its headers in one writeHead (see ResponseHeaders);
-    // its getHeader falls back to the raw response's.
     headers: {
-      set: (ctx, name, value) => void (ctx.reply as FastifyReplyLike).header(name, value),
+      // On Node's response, not the reply: a response written raw (a middleware
+      // answering with res.end(), a hijacked reply, Nest's SSE) never sends the
+      // reply's headers. It costs Node validating each reply header on its own.
+      set: (ctx, name, value) => ctx.res.setHeader(name, value),
+      // From the reply, which hands its headers to Node in one writeHead (Node's
+      // getHeader does not see them); it falls back to Node's response.
       get: (ctx, name) => (ctx.reply as FastifyReplyLike).getHeader(name),
     },
   });

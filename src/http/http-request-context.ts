@@ -16,9 +16,8 @@ export type EndpointOf = (ctx: HttpRequestContext) => string | undefined;
 
 /**
  * How an adapter sets and reads response headers. Fastify keeps a reply's
- * headers on the reply and hands them to Node in one `writeHead`; a header set
- * on the raw response beforehand would make Node re-validate every one of
- * them, and one set there is invisible to `getHeader` afterwards.
+ * headers on the reply and hands them to Node in one `writeHead`, so Node's
+ * `getHeader` does not see them afterwards.
  */
 export interface ResponseHeaders {
   set(ctx: HttpRequestContext, name: string, value: string): void;
