@@ -4,7 +4,19 @@ describe('millisecondsText', () => {
   it('prints what Math.round(seconds * 1e6) / 1e3 prints, for every microsecond of a second and beyond', () => {
     const samples: number[] = [];
     for (let us = 0; us < 1_000_000; us += 7) samples.push(us / 1e6);
-    samples.push(0, 1e-7, 4e-7, 5e-7, 0.0015, 1.5, 2, 59.999999, 3600.25, 86_400.000_001, 1e9 + 0.123);
+    samples.push(
+      0,
+      1e-7,
+      4e-7,
+      5e-7,
+      0.0015,
+      1.5,
+      2,
+      59.999999,
+      3600.25,
+      86_400.000_001,
+      1e9 + 0.123,
+    );
     for (const s of samples) expect(millisecondsText(s)).toBe(String(Math.round(s * 1e6) / 1e3));
   });
 
