@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHook } from './adapter-hooks.js';
 import type { HttpInstrumentation } from './http-instrumentation.js';
 import type { HttpRequestContext } from './http-request-context.js';
+import { NODE_RESPONSE_HEADERS } from './http-request-context.js';
 
 interface FastifyRequestLike {
   raw: IncomingMessage;
@@ -29,7 +30,7 @@ export function fastifyRequestHook(http: HttpInstrumentation): RequestHook {
       // On Node's response, not the reply: a response written raw (a middleware
       // answering with res.end(), a hijacked reply, Nest's SSE) never sends the
       // reply's headers. It costs Node validating each reply header on its own.
-      set: (ctx, name, value) => ctx.res.setHeader(name, value),
+      set: NODE_RESPONSE_HEADERS.set,
       // From the reply, which hands its headers to Node in one writeHead (Node's
       // getHeader does not see them); it falls back to Node's response.
       get: (ctx, name) => (ctx.reply as FastifyReplyLike).getHeader(name),
