@@ -1,5 +1,9 @@
+import type { MessageEvent } from '@nestjs/common';
+import { Controller, Get, Res, Sse, StreamableFile } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { of } from 'rxjs';
 import { CATALOG, TraceContext } from '../src/index.js';
 import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import { abortedRequest, eventually, rawRequest } from './support/http-client.js';
@@ -272,18 +276,55 @@ describe.each(ADAPTERS)("the adapter's request hook on %s", (adapter) => {
   });
 });
 
+/** Responses written every way an app can write one, for the trace header echo. */
+@Controller('echo')
+class EchoController {
+  @Get('json')
+  json() {
+    return { ok: true };
+  }
+
+  @Get('stream')
+  stream() {
+    return new StreamableFile(Readable.from([Buffer.from('a'), Buffer.from('b')]));
+  }
+
+  /** The app sets the header itself (Express response and Fastify reply both have header()). */
+  @Get('own')
+  own(@Res({ passthrough: true }) res: { header(name: string, value: string): unknown }) {
+    res.header('x-trace-id', 'set-by-the-app');
+    return 'own';
+  }
+
+  @Sse('events')
+  events() {
+    return of<MessageEvent>({ data: 'one' });
+  }
+}
+
+/** A headers object an app reuses for every raw response: it must not be changed. */
+const SHARED_HEADERS: OutgoingHttpHeaders = Object.freeze({ 'content-type': 'text/plain' });
+
 describe.each(ADAPTERS)('the trace header echo on %s', (adapter) => {
   let t: TestApp;
 
   beforeAll(async () => {
     t = await startTestApp(adapter, {
-      // A middleware that answers on the raw response: the reply's headers
+      controllers: [EchoController],
+      // Middleware that answers on the raw response: the reply's headers
       // (Fastify) are never sent then.
       setup: (app) =>
         void app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
           if (req.url?.startsWith('/raw-answer')) {
             res.statusCode = 204;
             res.end();
+          } else if (req.url?.startsWith('/raw-head-shared')) {
+            res.writeHead(200, SHARED_HEADERS).end('shared');
+          } else if (req.url?.startsWith('/raw-head-own')) {
+            // Mixed case, as a raw writer may spell it: still one header, the app's.
+            res.writeHead(200, { 'X-Trace-ID': 'raw-by-the-app' }).end('own');
+          } else if (req.url?.startsWith('/raw-head-array')) {
+            res.writeHead(200, ['Content-Type', 'text/plain']).end('array');
           } else next();
         }),
     });
@@ -291,10 +332,35 @@ describe.each(ADAPTERS)('the trace header echo on %s', (adapter) => {
 
   afterAll(() => t.close());
 
-  it.each(['/raw-answer', '/no-such-route'])('is on the response to %s', async (path) => {
+  it.each([
+    ['/raw-answer', 204],
+    ['/no-such-route', 404],
+    ['/echo/json', 200],
+    ['/echo/stream', 200],
+    ['/echo/events', 200],
+    ['/raw-head-shared', 200],
+    ['/raw-head-array', 200],
+  ])('is on the response to %s, once', async (path, status) => {
     const id = `echo${path.replace(/[^a-z]/g, '-')}`;
     const res = await rawRequest(`${t.url}${path}`, { headers: { 'x-trace-id': id } });
-    expect(res.status).toBe(path === '/raw-answer' ? 204 : 404);
+    expect(res.status).toBe(status);
+    // Node's client joins a repeated header with ", ": toBe catches a second one.
     expect(res.headers['x-trace-id']).toBe(id);
+  });
+
+  it('leaves a headers object the app passes to writeHead as it was', async () => {
+    const a = await rawRequest(`${t.url}/raw-head-shared`, { headers: { 'x-trace-id': 'first' } });
+    const b = await rawRequest(`${t.url}/raw-head-shared`, { headers: { 'x-trace-id': 'second' } });
+    expect([a.headers['x-trace-id'], b.headers['x-trace-id']]).toEqual(['first', 'second']);
+    expect(SHARED_HEADERS).toEqual({ 'content-type': 'text/plain' });
+  });
+
+  it.each([
+    ['/echo/own', 'set-by-the-app'],
+    ['/raw-head-own', 'raw-by-the-app'],
+  ])('gives way to the header the app set on %s', async (path, value) => {
+    const res = await rawRequest(`${t.url}${path}`, { headers: { 'x-trace-id': 'incoming' } });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-trace-id']).toBe(value);
   });
 });

@@ -21,6 +21,7 @@ import type { AccessLog, RouteText } from '../logging/access-log.js';
 import type { RequestResolver } from '../context/request-context.js';
 import type { AdapterKnowledge, HttpContextShared } from './http-request-context.js';
 import { HttpRequestContext } from './http-request-context.js';
+import { declaredBody, rawHeader } from './raw-headers.js';
 
 /** Status recorded for requests the client aborted before the response was complete (nginx's). */
 export const CLIENT_CLOSED_REQUEST = 499;
@@ -204,11 +205,14 @@ export class HttpInstrumentation {
   }
 
   private traceIdOf(req: IncomingMessage): string {
-    const h = req.headers;
+    // From the raw list, not req.headers: see raw-headers.ts.
+    const raw = req.rawHeaders;
     const max = this.settings.traceMaxLength;
     return (
-      acceptTraceId(h[this.traceHeader], max) ??
-      (this.settings.acceptTraceparent ? traceIdFromTraceparent(h.traceparent) : undefined) ??
+      acceptTraceId(rawHeader(raw, this.traceHeader), max) ??
+      (this.settings.acceptTraceparent
+        ? traceIdFromTraceparent(rawHeader(raw, 'traceparent'))
+        : undefined) ??
       newTraceId()
     );
   }
@@ -365,9 +369,10 @@ function contentLength(v: string | number | string[] | undefined): number | unde
 
 /** Content-Length, or for chunked uploads the bytes read from the socket since the request began. */
 function requestBytes(ctx: HttpRequestContext): number {
-  const declared = contentLength(ctx.req.headers['content-length']);
+  const body = declaredBody(ctx.req.rawHeaders);
+  const declared = contentLength(body.contentLength);
   if (declared !== undefined) return declared;
-  if (ctx.req.headers['transfer-encoding'] === undefined || ctx.socket === null) return 0;
+  if (!body.chunked || ctx.socket === null) return 0;
   return Math.max(0, ctx.socket.bytesRead - ctx.socketBytesRead);
 }
 
