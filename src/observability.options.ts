@@ -342,7 +342,7 @@ export function organizationResolver(
 ): RequestResolver {
   const needle = queryParam + '=';
   return (req) => {
-    const h = req.headers[header];
+    const h = req.header !== undefined ? req.header(header) : req.headers[header];
     if (typeof h === 'string' && h !== '') return h;
     const q = req.url.indexOf('?');
     // Parse the query only when it can hold the parameter: most requests have none.

@@ -262,6 +262,31 @@ describe('ObservabilityModule', () => {
       }
     });
 
+    it('gives resolvers one header through header(), whatever case it arrived in', async () => {
+      const seen: (string | undefined)[] = [];
+      const t = await startTestApp(adapter, {
+        options: {
+          organization: {
+            resolve: (req) => {
+              seen.push(req.header?.('x-tenant'));
+              return req.header?.('x-tenant');
+            },
+          },
+        },
+      });
+      try {
+        await rawRequest(`${t.url}/orgs/1/items`, { headers: { 'X-Tenant': 'initech' } });
+        await rawRequest(`${t.url}/orgs/2/items`);
+        // (called again while unknown: the body that names it may come later)
+        expect(new Set(seen)).toEqual(new Set(['initech', undefined]));
+        const samples = parseExposition((await rawRequest(`${t.url}/metrics`)).body);
+        expect(sumOf(samples, 'http_requests_total', { org: 'initech' })).toBe(1);
+        expect(sumOf(samples, 'http_requests_total', { org: 'system' })).toBe(1);
+      } finally {
+        await t.close();
+      }
+    });
+
     it('can turn HTTP metrics off while keeping trace IDs', async () => {
       const t = await startTestApp(adapter, { options: { http: { enabled: false } } });
       try {

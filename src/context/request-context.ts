@@ -7,6 +7,11 @@ export interface ObservedRequest {
   /** The raw request target, query string included. */
   readonly url: string;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /**
+   * One header's value (`name` in lower case; repeats joined with ", "), read
+   * without building `headers`: cheaper, for a resolver that needs one header.
+   */
+  header?(name: string): string | undefined;
   /** The parsed body once a body parser ran, else undefined. */
   readonly body: unknown;
   /** Whatever authentication put on `request.user`. */

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { GaugeSeries } from '../metrics/families.js';
 import type { ObservedRequest, RequestResolver } from '../context/request-context.js';
 import { RequestContext } from '../context/request-context.js';
+import { rawHeader } from './raw-headers.js';
 
 /** Resolved org/user values are cut to this length before they reach logs. */
 const MAX_RESOLVED_LENGTH = 256;
@@ -54,6 +55,9 @@ class RequestView implements ObservedRequest {
   }
   get headers(): IncomingMessage['headers'] {
     return this.ctx.req.headers;
+  }
+  header(name: string): string | undefined {
+    return rawHeader(this.ctx.req.rawHeaders, name);
   }
   get body(): unknown {
     return (this.ctx.raw as { body?: unknown }).body;

@@ -1,4 +1,4 @@
-import { jsonString, millisecondsText } from './json-line.js';
+import { jsonString, jsonText, millisecondsText } from './json-line.js';
 
 describe('millisecondsText', () => {
   it('prints what Math.round(seconds * 1e6) / 1e3 prints, for every microsecond of a second and beyond', () => {
@@ -28,8 +28,30 @@ describe('millisecondsText', () => {
 });
 
 describe('jsonString', () => {
-  it.each(['plain', 'quote"', 'back\\slash', 'new\nline', '\u0000', '\ud800 lone', 'é ✓'])(
-    'gives what JSON.stringify gives for %j',
-    (s) => expect(jsonString(s)).toBe(JSON.stringify(s)),
+  it.each([
+    '',
+    'plain',
+    'quote"',
+    'back\\slash',
+    'new\nline',
+    '\u0000',
+    '\u001f',
+    '\u007f',
+    '\ud800 lone',
+    'lone \udc00',
+    'pair \ud83d\ude00',
+    'é ✓',
+  ])('gives what JSON.stringify gives for %j', (s) =>
+    expect(jsonString(s)).toBe(JSON.stringify(s)),
   );
+
+  it('gives what JSON.stringify gives for every UTF-16 code unit between two letters', () => {
+    const wrong: number[] = [];
+    for (let c = 0; c <= 0xffff; c++) {
+      const s = `a${String.fromCharCode(c)}b`;
+      if (jsonString(s) !== JSON.stringify(s)) wrong.push(c);
+      if (`"${jsonText(s)}"` !== JSON.stringify(s)) wrong.push(c);
+    }
+    expect(wrong).toEqual([]);
+  });
 });
