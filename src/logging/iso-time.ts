@@ -4,7 +4,7 @@ let lastSecond = -1;
 /** `YYYY-MM-DDTHH:MM:SS.` of `lastSecond`. */
 let secondPrefix = '';
 /** `000Z` … `999Z`: the tail of a timestamp, one string per millisecond. */
-const MS_TAIL = Array.from({ length: 1000 }, (_, ms) => `${String(ms).padStart(3, '0')}Z`);
+export const MS_TAIL = Array.from({ length: 1000 }, (_, ms) => `${String(ms).padStart(3, '0')}Z`);
 
 /**
  * The current time as ISO 8601 (UTC, milliseconds). Formatting a date is the
@@ -20,8 +20,13 @@ export function isoNow(): string {
   const second = now - ms;
   if (second !== lastSecond) {
     lastSecond = second;
-    secondPrefix = new Date(second).toISOString().slice(0, 20);
+    secondPrefix = isoSecond(second);
   }
   lastIso = secondPrefix + MS_TAIL[ms]!;
   return lastIso;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS.` of a whole second (milliseconds since the epoch). */
+export function isoSecond(second: number): string {
+  return new Date(second).toISOString().slice(0, 20);
 }
