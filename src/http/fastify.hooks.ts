@@ -84,7 +84,8 @@ function sendOnRawWrites(res: ServerResponse, name: string, value: string): void
       headers !== null &&
       !Array.isArray(headers) &&
       (headers as OutgoingHttpHeaders)[name] !== undefined;
-    if (!carried && !this.hasHeader(name)) this.setHeader(name, value);
+    // (Once the head is out, Node's own writeHead reports the second call.)
+    if (!carried && !this.headersSent && !this.hasHeader(name)) this.setHeader(name, value);
     return writeHead.call(this, status, reason, obj);
   } as WriteHead;
 }
