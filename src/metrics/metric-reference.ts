@@ -18,7 +18,11 @@ const GROUP_TITLES: Record<MetricGroup, string> = {
 
 /** The README's metric reference: one Markdown table, generated from the catalog. */
 export function metricReferenceTable(): string {
+  let previous: MetricGroup | undefined;
   const rows = CATALOG_DEFINITIONS.map((d) => {
+    // The group is named on its first row only: the table is long enough.
+    const group = d.group === previous ? '' : GROUP_TITLES[d.group];
+    previous = d.group;
     const labels = d.labelNames.length ? d.labelNames.map((l) => `\`${l}\``).join(', ') : '—';
     const buckets = d.buckets
       ? d.buckets.join(', ')
@@ -30,7 +34,7 @@ export function metricReferenceTable(): string {
       : d.beyondSpec
         ? `\`${d.name}\` (beyond the spec)`
         : `\`${d.name}\``;
-    return `| ${GROUP_TITLES[d.group]} | ${name} | ${d.type} | ${labels} | ${d.help.replace(/\|/g, '\\|')} | ${buckets} |`;
+    return `| ${group} | ${name} | ${d.type} | ${labels} | ${d.help.replace(/\|/g, '\\|')} | ${buckets} |`;
   });
   return [
     '| group | metric | type | labels | description | buckets, or cluster rule |',
