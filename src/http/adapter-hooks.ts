@@ -1,6 +1,6 @@
 import type { HttpInstrumentation } from './http-instrumentation.js';
-import { expressRequestHook } from './express.hooks.js';
-import { fastifyRequestHook } from './fastify.hooks.js';
+import { expressRequestHook } from './express-request-hook.js';
+import { fastifyRequestHook } from './fastify-request-hook.js';
 
 /** A request hook as Nest's Express and Fastify adapters call it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- adapter-specific request/reply

@@ -52,7 +52,7 @@ export function fastifyRequestHook(http: HttpInstrumentation): RequestHook {
       return;
     }
     const ctx = http.begin(req, reply.raw, request, reply, shared, path);
-    // enterWith: the context survives body parsing (see express.hooks.ts).
+    // enterWith: the context survives body parsing (see express-request-hook.ts).
     if (ctx !== undefined && traced) trace.enterWith(ctx);
     done();
   };
