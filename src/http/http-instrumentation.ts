@@ -22,6 +22,7 @@ import type { RequestResolver } from '../context/request-context.js';
 import type { AdapterKnowledge, HttpContextShared } from './http-request-context.js';
 import { HttpRequestContext } from './http-request-context.js';
 import { declaredBody, rawHeader } from './raw-headers.js';
+import { WallClock } from './wall-clock.js';
 
 /** Status recorded for requests the client aborted before the response was complete (nginx's). */
 export const CLIENT_CLOSED_REQUEST = 499;
@@ -91,6 +92,7 @@ export class HttpInstrumentation {
   private readonly rawLengths = new Set<number>();
   private readonly ignoredLengths: Set<number>;
   private readonly active = new Map<string, GaugeSeries>();
+  private readonly clock = new WallClock();
   private readonly ignoredExact: Set<string>;
   private readonly ignoredPatterns: RegExp[];
   private readonly requests: CounterFamily<'method' | 'endpoint' | 'status' | 'org'>;
@@ -233,12 +235,15 @@ export class HttpInstrumentation {
     ctx.done = true;
     let status = CLIENT_CLOSED_REQUEST;
     let seconds = 0;
+    let time = 0;
     let endpoint = this.settings.unmatchedEndpoint;
     let known: string | undefined;
     let route: RouteSeries | undefined;
     try {
       const res = ctx.res;
-      seconds = (performance.now() - ctx.start) / 1000;
+      const t = performance.now();
+      seconds = (t - ctx.start) / 1000;
+      time = this.clock.at(t);
       status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
       endpoint = ctx.endpoint() ?? endpoint;
       // resolved once: an unknown organization stays unknown now the request is over
@@ -248,7 +253,7 @@ export class HttpInstrumentation {
 
       route = this.routeSeries(ctx.method, endpoint);
       this.requestCounter(route, ctx.method, endpoint, status, org).value++;
-      route.duration.observe(seconds, this.exemplars ? ctx.traceId : undefined);
+      route.duration.observe(seconds, this.exemplars ? ctx.traceId : undefined, time);
       route.requestSize.observe(requestBytes(ctx));
       route.responseSize.observe(responseBytes(ctx));
     } catch (err) {
@@ -257,7 +262,7 @@ export class HttpInstrumentation {
     // apart: a failure in the metrics above must not cost the request its line
     if (this.access === undefined) return;
     try {
-      this.accessLog(ctx, route, known, endpoint, status, seconds);
+      this.accessLog(ctx, route, known, endpoint, status, seconds, time || Date.now());
     } catch (err) {
       this.internalError('http:access-log', err);
     }
@@ -310,6 +315,7 @@ export class HttpInstrumentation {
     endpoint: string,
     status: number,
     seconds: number,
+    time: number,
   ): void {
     const access = this.access!;
     const method = ctx.req.method ?? 'GET';
@@ -331,6 +337,7 @@ export class HttpInstrumentation {
       endpoint,
       status,
       seconds,
+      time,
       text,
     });
   }

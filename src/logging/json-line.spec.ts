@@ -1,4 +1,4 @@
-import { jsonString, jsonText, millisecondsText } from './json-line.js';
+import { flat, jsonString, jsonText, millisecondsText } from './json-line.js';
 
 describe('millisecondsText', () => {
   it('prints what Math.round(seconds * 1e6) / 1e3 prints, for every microsecond of a second and beyond', () => {
@@ -53,5 +53,14 @@ describe('jsonString', () => {
       if (`"${jsonText(s)}"` !== JSON.stringify(s)) wrong.push(c);
     }
     expect(wrong).toEqual([]);
+  });
+});
+
+describe('flat', () => {
+  it('keeps every code unit, lone surrogates and pairs included', () => {
+    const all = Array.from({ length: 0x10000 }, (_, c) => String.fromCharCode(c)).join('');
+    const rope = `${all.slice(0, 30000)}😀${all.slice(30000)}` + '\ud800';
+    expect(flat(rope)).toBe(rope);
+    expect(flat('')).toBe('');
   });
 });

@@ -19,6 +19,16 @@ export function jsonString(s: string): string {
   return plain(s) ? `"${s}"` : JSON.stringify(s);
 }
 
+/**
+ * The same text, stored flat. A string built with `+` or a template literal
+ * is a rope of its pieces (V8 ConsString), and writing a line walks every
+ * piece of every rope in it; a piece reused on every line is flattened once
+ * here instead. (`[s].join('')` would return `s` itself, still a rope.)
+ */
+export function flat(s: string): string {
+  return s.split('').join('');
+}
+
 /** What goes between the quotes of a JSON string literal of `s`. */
 export function jsonText(s: string): string {
   return plain(s) ? s : JSON.stringify(s).slice(1, -1);

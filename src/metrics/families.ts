@@ -52,8 +52,11 @@ export class HistogramSeries extends Series {
     this.exemplarTime = new Float64Array(bounds.length + 1);
   }
 
-  /** Records one observation; `value` must be a finite number (callers check). */
-  observe(value: number, traceId?: string): void {
+  /**
+   * Records one observation; `value` must be a finite number (callers check).
+   * `time` (milliseconds since the epoch) dates the exemplar, now by default.
+   */
+  observe(value: number, traceId?: string, time?: number): void {
     const bounds = this.bounds;
     let i = 0;
     while (i < bounds.length && value > bounds[i]!) i++;
@@ -63,7 +66,7 @@ export class HistogramSeries extends Series {
     if (traceId !== undefined) {
       this.exemplarTrace[i] = traceId;
       this.exemplarValue[i] = value;
-      this.exemplarTime[i] = Date.now() / 1000;
+      this.exemplarTime[i] = (time ?? Date.now()) / 1000;
     }
   }
 }
