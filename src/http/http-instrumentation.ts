@@ -21,7 +21,7 @@ import type { AccessLog, RouteText } from '../logging/access-log.js';
 import type { RequestResolver } from '../context/request-context.js';
 import type { AdapterKnowledge, HttpContextShared } from './http-request-context.js';
 import { HttpRequestContext } from './http-request-context.js';
-import { declaredBody, rawHeader } from './raw-headers.js';
+import { contentLength, rawHeader } from './raw-headers.js';
 import { WallClock } from './wall-clock.js';
 
 /** Status recorded for requests the client aborted before the response was complete (nginx's). */
@@ -368,19 +368,11 @@ export class HttpInstrumentation {
   }
 }
 
-function contentLength(v: string | number | string[] | undefined): number | undefined {
-  if (typeof v === 'number') return v;
-  if (typeof v !== 'string') return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) && n >= 0 ? n : undefined;
-}
-
-/** Content-Length, or for chunked uploads the bytes read from the socket since the request began. */
+/** As declared, or for a chunked upload the bytes read from the socket since the request began. */
 function requestBytes(ctx: HttpRequestContext): number {
-  const body = declaredBody(ctx.req.rawHeaders);
-  const declared = contentLength(body.contentLength);
+  const declared = ctx.declaredRequestBytes;
   if (declared !== undefined) return declared;
-  if (!body.chunked || ctx.socket === null) return 0;
+  if (ctx.socket === null) return 0;
   return Math.max(0, ctx.socket.bytesRead - ctx.socketBytesRead);
 }
 

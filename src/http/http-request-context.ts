@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { GaugeSeries } from '../metrics/families.js';
 import type { ObservedRequest, RequestResolver } from '../context/request-context.js';
 import { RequestContext } from '../context/request-context.js';
-import { rawHeader } from './raw-headers.js';
+import { declaredRequestBytes, rawHeader } from './raw-headers.js';
 
 /** Resolved org/user values are cut to this length before they reach logs. */
 const MAX_RESOLVED_LENGTH = 256;
@@ -83,6 +83,9 @@ export class HttpRequestContext extends RequestContext {
   active: GaugeSeries | undefined = undefined;
   readonly socket: Socket | null;
   readonly socketBytesWritten: number;
+  /** The request body's declared size; undefined for a chunked upload (see declaredRequestBytes). */
+  readonly declaredRequestBytes: number | undefined;
+  /** The socket's bytes read when the request began: read only for a chunked upload. */
   readonly socketBytesRead: number;
 
   constructor(
@@ -102,7 +105,9 @@ export class HttpRequestContext extends RequestContext {
     super(traceId);
     this.socket = req.socket ?? null;
     this.socketBytesWritten = this.socket?.bytesWritten ?? 0;
-    this.socketBytesRead = this.socket?.bytesRead ?? 0;
+    this.declaredRequestBytes = declaredRequestBytes(req.rawHeaders);
+    this.socketBytesRead =
+      this.declaredRequestBytes === undefined ? (this.socket?.bytesRead ?? 0) : 0;
   }
 
   private view: RequestView | undefined;

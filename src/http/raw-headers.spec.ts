@@ -1,4 +1,4 @@
-import { declaredBody, rawHeader } from './raw-headers.js';
+import { contentLength, declaredRequestBytes, rawHeader } from './raw-headers.js';
 
 describe('rawHeader', () => {
   const raw = ['Host', 'a', 'X-Trace-ID', 'abc', 'Traceparent', 'tp', 'x-trace-idx', 'no'];
@@ -28,23 +28,37 @@ describe('rawHeader', () => {
   });
 });
 
-describe('declaredBody', () => {
-  it('reads Content-Length (the first one) and Transfer-Encoding in any case', () => {
-    expect(declaredBody(['Content-Length', '12', 'content-length', '99'])).toEqual({
-      contentLength: '12',
-      chunked: false,
-    });
-    expect(declaredBody(['TRANSFER-ENCODING', 'chunked'])).toEqual({
-      contentLength: undefined,
-      chunked: true,
-    });
+describe('declaredRequestBytes', () => {
+  it('reads the first Content-Length, in any case', () => {
+    expect(declaredRequestBytes(['Content-Length', '12', 'content-length', '99'])).toBe(12);
+    expect(declaredRequestBytes(['CONTENT-LENGTH', '0', 'Host', 'x'])).toBe(0);
   });
 
-  it('declares nothing for a bodiless request or no list', () => {
-    expect(declaredBody(['Host', 'x', 'Content-Type', 'text/plain'])).toEqual({
-      contentLength: undefined,
-      chunked: false,
-    });
-    expect(declaredBody(undefined)).toEqual({ contentLength: undefined, chunked: false });
+  it('leaves a chunked upload to be counted (undefined), in any case', () => {
+    expect(declaredRequestBytes(['TRANSFER-ENCODING', 'chunked'])).toBeUndefined();
+    expect(declaredRequestBytes(['Host', 'x', 'transfer-encoding', 'chunked'])).toBeUndefined();
+  });
+
+  it('declares 0 for a bodiless request or no list', () => {
+    expect(declaredRequestBytes(['Host', 'x', 'Content-Type', 'text/plain'])).toBe(0);
+    expect(declaredRequestBytes(undefined)).toBe(0);
+  });
+
+  it('ignores a Content-Length that is not a byte count', () => {
+    expect(declaredRequestBytes(['Content-Length', 'x1'])).toBe(0);
+    expect(
+      declaredRequestBytes(['Content-Length', '-1', 'Transfer-Encoding', 'chunked']),
+    ).toBeUndefined();
+  });
+});
+
+describe('contentLength', () => {
+  it('takes numbers and numeric strings, nothing else', () => {
+    expect(contentLength(5)).toBe(5);
+    expect(contentLength('42')).toBe(42);
+    expect(contentLength('4x')).toBeUndefined();
+    expect(contentLength('-3')).toBeUndefined();
+    expect(contentLength(['1'])).toBeUndefined();
+    expect(contentLength(undefined)).toBeUndefined();
   });
 });

@@ -30,28 +30,31 @@ export function rawHeader(raw: readonly string[] | undefined, name: string): str
   return value;
 }
 
-/** What a request declares about its body's size. */
-export interface DeclaredBody {
-  /** The first Content-Length, as Node keeps it (repeats are dropped). */
-  contentLength: string | undefined;
-  /** Whether a Transfer-Encoding header came (a chunked upload). */
-  chunked: boolean;
+/** A Content-Length value as a number of bytes, or undefined when it is not one. */
+export function contentLength(v: string | number | string[] | undefined): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
-/** Content-Length and Transfer-Encoding in one pass. */
-export function declaredBody(raw: readonly string[] | undefined): DeclaredBody {
-  let contentLength: string | undefined;
+/**
+ * The request body's size as its headers declare it: the first Content-Length
+ * (as Node keeps it; repeats are dropped), 0 when there is no body, and
+ * undefined for a chunked upload (Transfer-Encoding), whose size only the
+ * socket can tell. Content-Length and Transfer-Encoding in one pass.
+ */
+export function declaredRequestBytes(raw: readonly string[] | undefined): number | undefined {
+  let length: string | undefined;
   let chunked = false;
-  if (raw === undefined) return { contentLength, chunked };
+  if (raw === undefined) return 0;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const key = raw[i]!;
     if (key.length === 14) {
-      if (contentLength === undefined && key.toLowerCase() === 'content-length') {
-        contentLength = raw[i + 1];
-      }
+      if (length === undefined && key.toLowerCase() === 'content-length') length = raw[i + 1];
     } else if (key.length === 17 && key.toLowerCase() === 'transfer-encoding') {
       chunked = true;
     }
   }
-  return { contentLength, chunked };
+  return contentLength(length) ?? (chunked ? undefined : 0);
 }

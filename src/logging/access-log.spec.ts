@@ -99,6 +99,19 @@ describe('AccessLog', () => {
     );
   });
 
+  it('writes every status of one route right, past the statuses it keeps', () => {
+    const { stream, lines } = capture();
+    const log = new AccessLog(pino({ level: 'info' }, stream), stream, 'api', 'site.example', []);
+    const text = log.routeText('GET', '/orgs/:orgId/items');
+    const statuses = [...Array.from({ length: 120 }, (_, i) => 100 + i * 4), 200, 999, 200];
+    for (const status of statuses) log.write('info', record({ status, text }));
+    const parsed = lines.map((l) => JSON.parse(l) as { status: number; message: string });
+    expect(parsed.map((p) => p.status)).toEqual(statuses);
+    expect(parsed.map((p) => p.message)).toEqual(
+      statuses.map((s) => `GET /orgs/:orgId/items ${s}`),
+    );
+  });
+
   it('stamps each line with its time, exactly, across seconds and levels', () => {
     const { stream, lines } = capture();
     const log = new AccessLog(pino({ level: 'info' }, stream), stream, 'api', 'site.example', []);

@@ -6,20 +6,42 @@ import { SPEC_LEVELS } from './json-logger.js';
 import { extraFieldMatcher, redact } from './redact.js';
 
 /**
- * The parts of an access line that depend only on its method and route,
- * rendered once per route (see `AccessLog.routeText`) instead of escaped again
- * on every request.
+ * The parts of an access line that depend only on its method and route (and
+ * status), rendered once per route (see `AccessLog.routeText`) instead of
+ * escaped again on every request.
  */
-export interface RouteText {
-  /** `,"method":"GET","path":"` */
-  readonly method: string;
-  /** `","method":"GET","path":"`: the same, closing the trace ID before it. */
-  readonly afterTrace: string;
-  /** `","endpoint":"/items/:id","status":` */
-  readonly endpoint: string;
-  /** `,"message":"GET /items/:id ` (the status and closing quote follow) */
-  readonly message: string;
+export class RouteText {
+  /** By status: the status's pieces joined to the route's. */
+  private readonly statuses = new Map<number, StatusText>();
+
+  constructor(
+    /** `,"method":"GET","path":"` */
+    readonly method: string,
+    /** `","method":"GET","path":"`: the same, closing the trace ID before it. */
+    readonly afterTrace: string,
+    /** `","endpoint":"/items/:id","status":` */
+    private readonly endpoint: string,
+    /** `,"message":"GET /items/:id ` (the status and closing quote follow) */
+    private readonly message: string,
+  ) {}
+
+  /** The line's pieces around the duration for `status` (made at its first use). */
+  status(status: number): StatusText {
+    let s = this.statuses.get(status);
+    if (s === undefined) {
+      s = {
+        duration: flat(`${this.endpoint}${status},"duration_ms":`),
+        end: flat(`${this.message}${status}"}\n`),
+      };
+      // Not cached past a handful of codes: a status is any integer Node accepts.
+      if (this.statuses.size < MAX_CACHED_STATUSES) this.statuses.set(status, s);
+    }
+    return s;
+  }
 }
+
+/** Statuses per route whose pieces are kept (a route sees a few: 200, 304, 404, 500…). */
+const MAX_CACHED_STATUSES = 32;
 
 /** What one access line reports. */
 export interface AccessRecord {
@@ -80,12 +102,12 @@ export class AccessLog {
     // Escaping works character by character, so an escaped string's parts
     // can be written apart: the quotes here, the path's text between them.
     const m = `,"method":${jsonString(method)},"path":"`;
-    return {
-      method: flat(m),
-      afterTrace: flat(`"${m}`),
-      endpoint: flat(`","endpoint":${jsonString(endpoint)},"status":`),
-      message: flat(`,"message":${JSON.stringify(`${method} ${endpoint} `).slice(0, -1)}`),
-    };
+    return new RouteText(
+      flat(m),
+      flat(`"${m}`),
+      `","endpoint":${jsonString(endpoint)},"status":`,
+      `,"message":${JSON.stringify(`${method} ${endpoint} `).slice(0, -1)}`,
+    );
   }
 
   write(level: 'info' | 'warn' | 'error', r: AccessRecord): void {
@@ -95,7 +117,8 @@ export class AccessLog {
     const t = r.text ?? this.routeText(r.method, r.endpoint);
     // The line is a rope of its pieces until the batch is written, and
     // flattening it costs per piece: constant neighbours are joined ahead
-    // (per route, per status), so a line has about a dozen.
+    // (per second, per millisecond, per route and status) and stored flat,
+    // so a line has eight pieces and its context fields.
     const now = r.time;
     const ms = now % 1000;
     if (now - ms !== this.second) this.newSecond(now - ms);
@@ -106,10 +129,8 @@ export class AccessLog {
     if (r.organization !== undefined) context += `,"organization":${jsonString(r.organization)}`;
     if (r.fields !== undefined) context += fieldsJson(r.fields, this.extra);
     line += context === '' ? t.afterTrace : `"${context}${t.method}`;
-    const status = STATUS_TEXT[r.status] ?? statusText(r.status);
-    line +=
-      `${jsonText(r.path)}${t.endpoint}${status.duration}${millisecondsText(r.seconds)}` +
-      `${t.message}${status.end}`;
+    const status = t.status(r.status);
+    line += `${jsonText(r.path)}${status.duration}${millisecondsText(r.seconds)}${status.end}`;
     this.stream.write(line);
   }
 
@@ -122,20 +143,13 @@ export class AccessLog {
   }
 }
 
-/** A status code's pieces of a line: before the duration, and closing the line. */
+/** A route and status's pieces of a line: before the duration, and after it. */
 interface StatusText {
-  /** `200,"duration_ms":` */
-  duration: string;
-  /** `200"}` and the newline */
-  end: string;
+  /** `","endpoint":"/items/:id","status":200,"duration_ms":` */
+  readonly duration: string;
+  /** `,"message":"GET /items/:id 200"}` and the newline */
+  readonly end: string;
 }
-
-function statusText(status: number): StatusText {
-  return { duration: flat(`${status},"duration_ms":`), end: flat(`${status}"}\n`) };
-}
-
-/** The pieces of every status code a response can have, made once. */
-const STATUS_TEXT = Array.from({ length: 600 }, (_, i) => statusText(i));
 
 /** `,"a":1,"b":"x"` for context fields, redacted; empty when they cannot be serialised. */
 function fieldsJson(fields: Record<string, unknown>, extra: RegExp | undefined): string {
