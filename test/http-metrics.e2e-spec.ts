@@ -364,3 +364,53 @@ describe.each(ADAPTERS)('the trace header echo on %s', (adapter) => {
     expect(res.headers['x-trace-id']).toBe(value);
   });
 });
+
+describe.each(ADAPTERS)('response sizes on %s', (adapter) => {
+  let t: TestApp;
+  const SIZE = `${CATALOG.httpResponseSizeBytes.name}_sum`;
+
+  beforeAll(async () => {
+    t = await startTestApp(adapter, {
+      setup: (app) =>
+        void app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+          if (req.url === '/chunked-text') {
+            res.setHeader('x-note', 'a header block of some length');
+            res.write('x'.repeat(1000));
+            res.end();
+          } else if (req.url === '/chunked-buffer') {
+            res.write(Buffer.alloc(300, 1));
+            res.end(Buffer.alloc(20, 2));
+          } else if (req.url === '/declared') {
+            res.setHeader('content-length', '5');
+            res.end('12345');
+          } else next();
+        }),
+    });
+  });
+
+  afterAll(() => t.close());
+
+  it.each([
+    // chunk framing included: "3e8\r\n" + body + "\r\n", then "0\r\n\r\n"
+    ['/chunked-text', 'x'.repeat(1000), 5 + 1000 + 2 + 5],
+    // "12c\r\n" + 300 + "\r\n", "14\r\n" + 20 + "\r\n", "0\r\n\r\n"
+    ['/chunked-buffer', null, 5 + 300 + 2 + 4 + 20 + 2 + 5],
+    ['/declared', '12345', 5],
+  ])(
+    'counts the body bytes written for %s, without its header block',
+    async (path, body, bytes) => {
+      const before = sumOf(parseExposition((await rawRequest(`${t.url}/metrics`)).body), SIZE);
+      const res = await rawRequest(`${t.url}${path}`);
+      expect(res.status).toBe(200);
+      if (body !== null) expect(res.body).toBe(body);
+      // recorded when the response closes, just after the client has it
+      let added = 0;
+      await eventually(async () => {
+        const samples = parseExposition((await rawRequest(`${t.url}/metrics`)).body);
+        added = sumOf(samples, SIZE) - before;
+        return added === bytes;
+      }).catch(() => undefined);
+      expect(added).toBe(bytes);
+    },
+  );
+});
