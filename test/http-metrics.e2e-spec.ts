@@ -365,12 +365,31 @@ describe.each(ADAPTERS)('the trace header echo on %s', (adapter) => {
   });
 });
 
-describe.each(ADAPTERS)('response sizes on %s', (adapter) => {
+@Controller('sized')
+class SizedController {
+  /** Answered by the framework: Fastify declares the length on its reply. */
+  @Get()
+  sized() {
+    return 'seven!!';
+  }
+}
+
+// With the trace header echoed, Node's response holds a header before the
+// framework writes its own, and Node merges Fastify's reply headers into it;
+// without, Fastify hands them to Node in one writeHead and the reply is read.
+describe.each(
+  ADAPTERS.flatMap((adapter) => [
+    [adapter, 'echoed'],
+    [adapter, 'not echoed'],
+  ]),
+)('response sizes on %s, trace header %s', (adapter, echo) => {
   let t: TestApp;
   const SIZE = `${CATALOG.httpResponseSizeBytes.name}_sum`;
 
   beforeAll(async () => {
-    t = await startTestApp(adapter, {
+    t = await startTestApp(adapter as AdapterKind, {
+      options: { trace: { responseHeader: echo === 'echoed' } },
+      controllers: [SizedController],
       setup: (app) =>
         void app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
           if (req.url === '/chunked-text') {
@@ -397,6 +416,7 @@ describe.each(ADAPTERS)('response sizes on %s', (adapter) => {
     // "12c\r\n" + 300 + "\r\n", "14\r\n" + 20 + "\r\n", "0\r\n\r\n"
     ['/chunked-buffer', null, 5 + 300 + 2 + 4 + 20 + 2 + 5],
     ['/declared', '12345', 5],
+    ['/sized', 'seven!!', 7],
   ])(
     'counts the body bytes written for %s, without its header block',
     async (path, body, bytes) => {
@@ -404,6 +424,7 @@ describe.each(ADAPTERS)('response sizes on %s', (adapter) => {
       const res = await rawRequest(`${t.url}${path}`);
       expect(res.status).toBe(200);
       if (body !== null) expect(res.body).toBe(body);
+      expect(res.headers['x-trace-id'] !== undefined).toBe(echo === 'echoed');
       // recorded when the response closes, just after the client has it
       let added = 0;
       await eventually(async () => {

@@ -197,6 +197,7 @@ export class HttpInstrumentation {
         ctx.done = true;
         return ctx;
       }
+      ctx.measureSizes();
       (ctx.active = this.activeSeries(method)).value++;
       // 'close' fires once per response, after 'finish' or on abort, on both adapters.
       res.on('close', () => this.end(ctx));

@@ -82,11 +82,12 @@ export class HttpRequestContext extends RequestContext {
   /** The in-flight gauge raised for this request (lowered when it ends). */
   active: GaugeSeries | undefined = undefined;
   readonly socket: Socket | null;
-  readonly socketBytesWritten: number;
+  /** The socket's bytes written when the request began (see `measureSizes`). */
+  socketBytesWritten = 0;
   /** The request body's declared size; undefined for a chunked upload (see declaredRequestBytes). */
-  readonly declaredRequestBytes: number | undefined;
+  declaredRequestBytes: number | undefined = 0;
   /** The socket's bytes read when the request began: read only for a chunked upload. */
-  readonly socketBytesRead: number;
+  socketBytesRead = 0;
 
   constructor(
     traceId: string,
@@ -104,10 +105,18 @@ export class HttpRequestContext extends RequestContext {
   ) {
     super(traceId);
     this.socket = req.socket ?? null;
+  }
+
+  /**
+   * Takes what the request and response sizes are measured from: the declared
+   * body size, and the socket's counters where they are needed. Only for a
+   * counted request; an ignored one (or trace-only instrumentation) skips it.
+   */
+  measureSizes(): void {
     this.socketBytesWritten = this.socket?.bytesWritten ?? 0;
-    this.declaredRequestBytes = declaredRequestBytes(req.rawHeaders);
-    this.socketBytesRead =
-      this.declaredRequestBytes === undefined ? (this.socket?.bytesRead ?? 0) : 0;
+    const declared = declaredRequestBytes(this.req.rawHeaders);
+    this.declaredRequestBytes = declared;
+    if (declared === undefined) this.socketBytesRead = this.socket?.bytesRead ?? 0;
   }
 
   private view: RequestView | undefined;
