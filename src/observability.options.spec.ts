@@ -124,4 +124,12 @@ describe('organization resolver', () => {
       organization.resolve(req({ url: '/?organisation=no', body: { organization: 5 } })),
     ).toBeUndefined();
   });
+
+  it('takes the query string the adapter gives instead of searching the url', () => {
+    expect(organization.resolve(req({ url: '/x?organization=u', query: 'organization=q' }))).toBe(
+      'q',
+    );
+    // '' says there is none: the url is not searched again
+    expect(organization.resolve(req({ url: '/x?organization=u', query: '' }))).toBeUndefined();
+  });
 });

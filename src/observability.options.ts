@@ -344,10 +344,10 @@ export function organizationResolver(
   return (req) => {
     const h = req.header !== undefined ? req.header(header) : req.headers[header];
     if (typeof h === 'string' && h !== '') return h;
-    const q = req.url.indexOf('?');
+    const query = req.query ?? queryOf(req.url);
     // Parse the query only when it can hold the parameter: most requests have none.
-    if (q !== -1 && req.url.includes(needle, q)) {
-      const v = new URLSearchParams(req.url.slice(q + 1)).get(queryParam);
+    if (query !== '' && query.includes(needle)) {
+      const v = new URLSearchParams(query).get(queryParam);
       if (v) return v;
     }
     const body = req.body as Record<string, unknown> | undefined;
@@ -357,6 +357,12 @@ export function organizationResolver(
     }
     return undefined;
   };
+}
+
+/** The part of a request target after its `?`; '' when there is none. */
+function queryOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? '' : url.slice(q + 1);
 }
 
 /** `request.user.email ?? request.user.id` (passport and most auth guards). */

@@ -6,6 +6,11 @@ export interface ObservedRequest {
   readonly method: string;
   /** The raw request target, query string included. */
   readonly url: string;
+  /**
+   * The query string (after `?`; '' when there is none), where the adapter
+   * knows it without searching `url` again.
+   */
+  readonly query?: string;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /**
    * One header's value (`name` in lower case; repeats joined with ", "), read

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHook } from './adapter-hooks.js';
 import type { HttpInstrumentation } from './http-instrumentation.js';
-import type { HttpRequestContext } from './http-request-context.js';
+import type { HttpRequestContext, ResponseHeaders } from './http-request-context.js';
 import { NODE_RESPONSE_HEADERS } from './http-request-context.js';
 
 interface FastifyRequestLike {
@@ -13,6 +13,25 @@ interface FastifyReplyLike {
   hijack(): void;
   getHeader(name: string): string | number | string[] | undefined;
 }
+
+/**
+ * A response header from the reply, which hands its headers to Node in one
+ * writeHead: Node's getHeader does not see them then. The reply falls back to
+ * Node's response.
+ */
+const fromReply: ResponseHeaders['get'] = (ctx, name) =>
+  (ctx.reply as FastifyReplyLike).getHeader(name);
+
+/**
+ * With the trace header echoed, Node's response holds a header before Fastify
+ * writes its own, so Node merges the reply's headers into its own as they are
+ * written: Node's response has them all, and the reply is asked only when it
+ * does not. Asking the reply for a header name other than those Fastify and
+ * Nest ask for turns the keyed load in its getHeader megamorphic for their
+ * calls too.
+ */
+const fromResponseFirst: ResponseHeaders['get'] = (ctx, name) =>
+  ctx.res.getHeader(name) ?? fromReply(ctx, name);
 
 /**
  * The request hook for Nest's Fastify adapter, which runs it as the root
@@ -29,20 +48,13 @@ export function fastifyRequestHook(http: HttpInstrumentation): RequestHook {
     headers: {
       // On Node's response, not the reply: a response written raw (a middleware
       // answering with res.end(), a hijacked reply, Nest's SSE) never sends the
-      // reply's headers. It costs Node validating each reply header on its own
-      // (~3.5k instructions a request); wrapping each response's writeHead to
+      // reply's headers. It sends Node down its slow writeHead, which sets each
+      // of the reply's headers on its own (~6k instructions a request on Node
+      // 24; docs/benchmarks-instructions.md); wrapping each response's writeHead to
       // add it late would avoid that, but would replace a method on an object
       // the module does not own (shared/DESIGN.md, "Public seams first").
       set: NODE_RESPONSE_HEADERS.set,
-      // Node's response first: once a header is set there (the echoed trace
-      // ID, CORS), Node merges the reply's headers into its own as it writes
-      // them, and the reply is not asked. The reply only when Fastify handed
-      // them to Node in one writeHead, which Node's getHeader does not see.
-      // Asking the reply for a second header name turns the keyed load inside
-      // Fastify's getHeader megamorphic for Fastify's and Nest's own calls
-      // (~1,000 instructions a request).
-      get: (ctx, name) =>
-        ctx.res.getHeader(name) ?? (ctx.reply as FastifyReplyLike).getHeader(name),
+      get: http.echoTrace ? fromResponseFirst : fromReply,
     },
   });
 

@@ -101,7 +101,8 @@ export class HttpInstrumentation {
   private readonly responseSize: HistogramFamily<'endpoint'>;
   private readonly traceHeader: string;
   private readonly exemplars: boolean;
-  private readonly echoTrace: boolean;
+  /** Whether the trace ID is echoed on each response (set on Node's response as it starts). */
+  readonly echoTrace: boolean;
   private readonly followOtel: boolean;
   /** Whether requests get a trace ID and a context to enter. */
   readonly traceEnabled: boolean;
@@ -190,14 +191,21 @@ export class HttpInstrumentation {
       const m = req.method ?? 'GET';
       // GET first: Node's method strings are interned, so this is one pointer compare.
       const method = m === 'GET' || KNOWN_METHODS.has(m) ? m : 'OTHER';
-      const ctx = new HttpRequestContext(traceId, method, path, req, res, raw, reply, shared);
+      const counted = this.settings.enabled && !this.isIgnored(path);
+      const ctx = new HttpRequestContext(
+        traceId,
+        method,
+        path,
+        req,
+        res,
+        raw,
+        reply,
+        shared,
+        counted,
+      );
       if (otel !== undefined) ctx.spanId = otel.spanId;
       if (this.echoTrace && !res.headersSent) shared.headers.set(ctx, this.traceHeader, traceId);
-      if (!this.settings.enabled || this.isIgnored(path)) {
-        ctx.done = true;
-        return ctx;
-      }
-      ctx.measureSizes();
+      if (!counted) return ctx;
       (ctx.active = this.activeSeries(method)).value++;
       // 'close' fires once per response, after 'finish' or on abort, on both adapters.
       res.on('close', () => this.end(ctx));

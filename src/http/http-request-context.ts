@@ -53,6 +53,12 @@ class RequestView implements ObservedRequest {
   get url(): string {
     return this.ctx.req.url ?? '/';
   }
+  get query(): string {
+    // The path is the target up to its '?': of the same length, there is none.
+    const url = this.url;
+    const n = this.ctx.path.length;
+    return url.length === n ? '' : url.slice(n + 1);
+  }
   get headers(): IncomingMessage['headers'] {
     return this.ctx.req.headers;
   }
@@ -82,7 +88,7 @@ export class HttpRequestContext extends RequestContext {
   /** The in-flight gauge raised for this request (lowered when it ends). */
   active: GaugeSeries | undefined = undefined;
   readonly socket: Socket | null;
-  /** The socket's bytes written when the request began (see `measureSizes`). */
+  /** The socket's bytes written when the request began. */
   socketBytesWritten = 0;
   /** The request body's declared size; undefined for a chunked upload (see declaredRequestBytes). */
   declaredRequestBytes: number | undefined = 0;
@@ -102,21 +108,21 @@ export class HttpRequestContext extends RequestContext {
     /** The adapter's response object (Express `Response` / Fastify `FastifyReply`). */
     readonly reply: unknown,
     readonly shared: HttpContextShared,
+    /** False for a request that is neither counted nor logged: it starts done. */
+    counted: boolean,
   ) {
     super(traceId);
     this.socket = req.socket ?? null;
-  }
-
-  /**
-   * Takes what the request and response sizes are measured from: the declared
-   * body size, and the socket's counters where they are needed. Only for a
-   * counted request; an ignored one (or trace-only instrumentation) skips it.
-   */
-  measureSizes(): void {
-    this.socketBytesWritten = this.socket?.bytesWritten ?? 0;
-    const declared = declaredRequestBytes(this.req.rawHeaders);
-    this.declaredRequestBytes = declared;
-    if (declared === undefined) this.socketBytesRead = this.socket?.bytesRead ?? 0;
+    // What the request and response sizes are measured from; not for a
+    // request that is not counted (ignored path, trace-only instrumentation).
+    if (counted) {
+      this.socketBytesWritten = this.socket?.bytesWritten ?? 0;
+      const declared = declaredRequestBytes(req.rawHeaders);
+      this.declaredRequestBytes = declared;
+      if (declared === undefined) this.socketBytesRead = this.socket?.bytesRead ?? 0;
+    } else {
+      this.done = true;
+    }
   }
 
   private view: RequestView | undefined;
