@@ -21,7 +21,7 @@ import type { AccessLog, RouteText } from '../logging/access-log.js';
 import type { RequestResolver } from '../context/request-context.js';
 import type { AdapterKnowledge, HttpContextShared } from './http-request-context.js';
 import { HttpRequestContext } from './http-request-context.js';
-import { contentLength, rawHeader } from './raw-headers.js';
+import { contentLength, RequestHeaders, scanRequestHeaders } from './raw-headers.js';
 import { WallClock } from './wall-clock.js';
 
 /** Status recorded for requests the client aborted before the response was complete (nginx's). */
@@ -100,6 +100,10 @@ export class HttpInstrumentation {
   private readonly requestSize: HistogramFamily<'endpoint'>;
   private readonly responseSize: HistogramFamily<'endpoint'>;
   private readonly traceHeader: string;
+  /** The trace header read from requests: '' when trace IDs are off. */
+  private readonly traceName: string;
+  /** Filled by each request's header scan and read at once (begin is synchronous). */
+  private readonly scratch = new RequestHeaders();
   private readonly exemplars: boolean;
   /** Whether the trace ID is echoed on each response (set on Node's response as it starts). */
   readonly echoTrace: boolean;
@@ -131,6 +135,7 @@ export class HttpInstrumentation {
       this.addRawRoute(settings.metricsPath, (req, res) => void metrics.handle(req, res));
     }
     this.traceEnabled = settings.traceEnabled;
+    this.traceName = this.traceEnabled ? settings.traceHeader : '';
     this.exemplars = settings.exemplars && this.traceEnabled;
     this.echoTrace = this.traceEnabled && settings.responseHeader;
     this.followOtel = this.traceEnabled && settings.followOpenTelemetry;
@@ -187,7 +192,8 @@ export class HttpInstrumentation {
       // The OpenTelemetry server span, when the SDK runs: its IDs win, so
       // logs, exemplars and exported traces join on one trace ID.
       const otel = this.followOtel ? activeOtelSpan() : undefined;
-      const traceId = otel?.traceId ?? (this.traceEnabled ? this.traceIdOf(req) : NO_TRACE);
+      const headers = scanRequestHeaders(req.rawHeaders, this.traceName, this.scratch);
+      const traceId = otel?.traceId ?? (this.traceEnabled ? this.traceIdOf(headers) : NO_TRACE);
       const m = req.method ?? 'GET';
       // GET first: Node's method strings are interned, so this is one pointer compare.
       const method = m === 'GET' || KNOWN_METHODS.has(m) ? m : 'OTHER';
@@ -202,6 +208,7 @@ export class HttpInstrumentation {
         reply,
         shared,
         counted,
+        headers.declaredBytes,
       );
       if (otel !== undefined) ctx.spanId = otel.spanId;
       if (this.echoTrace && !res.headersSent) shared.headers.set(ctx, this.traceHeader, traceId);
@@ -216,15 +223,10 @@ export class HttpInstrumentation {
     }
   }
 
-  private traceIdOf(req: IncomingMessage): string {
-    // From the raw list, not req.headers: see raw-headers.ts.
-    const raw = req.rawHeaders;
-    const max = this.settings.traceMaxLength;
+  private traceIdOf(headers: RequestHeaders): string {
     return (
-      acceptTraceId(rawHeader(raw, this.traceHeader), max) ??
-      (this.settings.acceptTraceparent
-        ? traceIdFromTraceparent(rawHeader(raw, 'traceparent'))
-        : undefined) ??
+      acceptTraceId(headers.trace, this.settings.traceMaxLength) ??
+      (this.settings.acceptTraceparent ? traceIdFromTraceparent(headers.traceparent) : undefined) ??
       newTraceId()
     );
   }

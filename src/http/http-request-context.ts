@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { GaugeSeries } from '../metrics/families.js';
 import type { ObservedRequest, RequestResolver } from '../context/request-context.js';
 import { RequestContext } from '../context/request-context.js';
-import { declaredRequestBytes, rawHeader } from './raw-headers.js';
+import { rawHeader } from './raw-headers.js';
 
 /** Resolved org/user values are cut to this length before they reach logs. */
 const MAX_RESOLVED_LENGTH = 256;
@@ -90,7 +90,7 @@ export class HttpRequestContext extends RequestContext {
   readonly socket: Socket | null;
   /** The socket's bytes written when the request began. */
   socketBytesWritten = 0;
-  /** The request body's declared size; undefined for a chunked upload (see declaredRequestBytes). */
+  /** The request body's declared size; undefined for a chunked upload (see RequestHeaders). */
   declaredRequestBytes: number | undefined = 0;
   /** The socket's bytes read when the request began: read only for a chunked upload. */
   socketBytesRead = 0;
@@ -110,6 +110,8 @@ export class HttpRequestContext extends RequestContext {
     readonly shared: HttpContextShared,
     /** False for a request that is neither counted nor logged: it starts done. */
     counted: boolean,
+    /** The body's declared size (see RequestHeaders.declaredBytes). */
+    declaredBytes: number | undefined,
   ) {
     super(traceId);
     this.socket = req.socket ?? null;
@@ -117,9 +119,8 @@ export class HttpRequestContext extends RequestContext {
     // request that is not counted (ignored path, trace-only instrumentation).
     if (counted) {
       this.socketBytesWritten = this.socket?.bytesWritten ?? 0;
-      const declared = declaredRequestBytes(req.rawHeaders);
-      this.declaredRequestBytes = declared;
-      if (declared === undefined) this.socketBytesRead = this.socket?.bytesRead ?? 0;
+      this.declaredRequestBytes = declaredBytes;
+      if (declaredBytes === undefined) this.socketBytesRead = this.socket?.bytesRead ?? 0;
     } else {
       this.done = true;
     }

@@ -1,4 +1,10 @@
-import { contentLength, declaredRequestBytes, rawHeader } from './raw-headers.js';
+import {
+  contentLength,
+  declaredRequestBytes,
+  rawHeader,
+  RequestHeaders,
+  scanRequestHeaders,
+} from './raw-headers.js';
 
 describe('rawHeader', () => {
   const raw = ['Host', 'a', 'X-Trace-ID', 'abc', 'Traceparent', 'tp', 'x-trace-idx', 'no'];
@@ -60,5 +66,64 @@ describe('contentLength', () => {
     expect(contentLength('-3')).toBeUndefined();
     expect(contentLength(['1'])).toBeUndefined();
     expect(contentLength(undefined)).toBeUndefined();
+  });
+});
+
+describe('scanRequestHeaders', () => {
+  const scan = (raw: string[], trace = 'x-trace-id') =>
+    ({ ...scanRequestHeaders(raw, trace, new RequestHeaders()) }) as Record<string, unknown>;
+
+  it('finds the trace header, traceparent and the declared size in one pass', () => {
+    expect(
+      scan([
+        'Host',
+        'x',
+        'X-Trace-ID',
+        'a',
+        'TraceParent',
+        'p',
+        'Content-Length',
+        '12',
+        'x-trace-id',
+        'b',
+        'content-length',
+        '99',
+        'Connection',
+        'keep-alive',
+      ]),
+    ).toEqual({ trace: 'a, b', traceparent: 'p', declaredBytes: 12 });
+  });
+
+  it('says undefined for a chunked upload, 0 for none, and resets what an earlier scan found', () => {
+    const out = new RequestHeaders();
+    scanRequestHeaders(['X-Trace-ID', 'a', 'Transfer-Encoding', 'chunked'], 'x-trace-id', out);
+    expect({ ...out }).toEqual({ trace: 'a', traceparent: undefined, declaredBytes: undefined });
+    scanRequestHeaders(['Host', 'x'], 'x-trace-id', out);
+    expect({ ...out }).toEqual({ trace: undefined, traceparent: undefined, declaredBytes: 0 });
+    expect(scan([], 'x-trace-id')).toEqual({
+      trace: undefined,
+      traceparent: undefined,
+      declaredBytes: 0,
+    });
+  });
+
+  it('tells a trace header named like another header apart from it', () => {
+    // same lengths as content-length, traceparent and transfer-encoding
+    expect(scan(['Content-Length', '3', 'X-Trace-Ident1', 't'], 'x-trace-ident1')).toEqual({
+      trace: 't',
+      traceparent: undefined,
+      declaredBytes: 3,
+    });
+    expect(scan(['traceparent', 'p', 'Transfer-Encoding', 'chunked'], 'tracepar3nt')).toEqual({
+      trace: undefined,
+      traceparent: 'p',
+      declaredBytes: undefined,
+    });
+    // '' reads no trace header at all
+    expect(scan(['X-Trace-ID', 'a'], '')).toEqual({
+      trace: undefined,
+      traceparent: undefined,
+      declaredBytes: 0,
+    });
   });
 });

@@ -39,22 +39,65 @@ export function contentLength(v: string | number | string[] | undefined): number
 }
 
 /**
- * The request body's size as its headers declare it: the first Content-Length
- * (as Node keeps it; repeats are dropped), 0 when there is no body, and
- * undefined for a chunked upload (Transfer-Encoding), whose size only the
- * socket can tell. Content-Length and Transfer-Encoding in one pass.
+ * The request headers the instrumentation reads as a request starts, found
+ * in one pass over the raw list. One instance is reused for every request:
+ * `scanRequestHeaders` fills it and the caller reads it at once.
  */
-export function declaredRequestBytes(raw: readonly string[] | undefined): number | undefined {
+export class RequestHeaders {
+  /** The trace header's value (repeats joined with ", "). */
+  trace: string | undefined = undefined;
+  /** W3C `traceparent` (repeats joined with ", "). */
+  traceparent: string | undefined = undefined;
+  /**
+   * The body's size as declared: the first Content-Length (as Node keeps it;
+   * repeats are dropped), 0 when there is no body, undefined for a chunked
+   * upload (Transfer-Encoding), whose size only the socket can tell.
+   */
+  declaredBytes: number | undefined = 0;
+}
+
+/**
+ * Fills `out` from the raw headers; `traceName` in lower case ('' when trace
+ * IDs are not read). Names are told apart by their length first.
+ */
+export function scanRequestHeaders(
+  raw: readonly string[] | undefined,
+  traceName: string,
+  out: RequestHeaders,
+): RequestHeaders {
+  let trace: string | undefined;
+  let parent: string | undefined;
   let length: string | undefined;
   let chunked = false;
-  if (raw === undefined) return 0;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const key = raw[i]!;
-    if (key.length === 14) {
-      if (length === undefined && key.toLowerCase() === 'content-length') length = raw[i + 1];
-    } else if (key.length === 17 && key.toLowerCase() === 'transfer-encoding') {
-      chunked = true;
+  const n = traceName.length;
+  // `| 0x20` lower-cases an ASCII letter: a name that differs in length or
+  // first letter is passed over without building its lower-case copy.
+  const first = traceName.charCodeAt(0) | 0x20;
+  if (raw !== undefined) {
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const key = raw[i]!;
+      const k = key.length;
+      const c = key.charCodeAt(0) | 0x20;
+      if (k === n && c === first && (key === traceName || key.toLowerCase() === traceName)) {
+        trace = trace === undefined ? raw[i + 1]! : `${trace}, ${raw[i + 1]!}`;
+      } else if (c === 0x74 /* t */) {
+        if (k === 11 && (key === 'traceparent' || key.toLowerCase() === 'traceparent')) {
+          parent = parent === undefined ? raw[i + 1]! : `${parent}, ${raw[i + 1]!}`;
+        } else if (k === 17 && key.toLowerCase() === 'transfer-encoding') {
+          chunked = true;
+        }
+      } else if (c === 0x63 /* c */ && k === 14 && length === undefined) {
+        if (key.toLowerCase() === 'content-length') length = raw[i + 1];
+      }
     }
   }
-  return contentLength(length) ?? (chunked ? undefined : 0);
+  out.trace = trace;
+  out.traceparent = parent;
+  out.declaredBytes = contentLength(length) ?? (chunked ? undefined : 0);
+  return out;
+}
+
+/** The request body's size as its headers declare it (see RequestHeaders.declaredBytes). */
+export function declaredRequestBytes(raw: readonly string[] | undefined): number | undefined {
+  return scanRequestHeaders(raw, '', new RequestHeaders()).declaredBytes;
 }
