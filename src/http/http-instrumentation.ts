@@ -21,7 +21,7 @@ import type { AccessLog, RouteText } from '../logging/access-log.js';
 import type { RequestResolver } from '../context/request-context.js';
 import type { AdapterKnowledge, HttpContextShared } from './http-request-context.js';
 import { HttpRequestContext } from './http-request-context.js';
-import { contentLength, RequestHeaders, scanRequestHeaders } from './raw-headers.js';
+import { contentLength, RequestHeaders } from './raw-headers.js';
 import { WallClock } from './wall-clock.js';
 
 /** Status recorded for requests the client aborted before the response was complete (nginx's). */
@@ -100,10 +100,8 @@ export class HttpInstrumentation {
   private readonly requestSize: HistogramFamily<'endpoint'>;
   private readonly responseSize: HistogramFamily<'endpoint'>;
   private readonly traceHeader: string;
-  /** The trace header read from requests: '' when trace IDs are off. */
-  private readonly traceName: string;
   /** Filled by each request's header scan and read at once (begin is synchronous). */
-  private readonly scratch = new RequestHeaders();
+  private readonly startHeaders: RequestHeaders;
   private readonly exemplars: boolean;
   /** Whether the trace ID is echoed on each response (set on Node's response as it starts). */
   readonly echoTrace: boolean;
@@ -135,7 +133,7 @@ export class HttpInstrumentation {
       this.addRawRoute(settings.metricsPath, (req, res) => void metrics.handle(req, res));
     }
     this.traceEnabled = settings.traceEnabled;
-    this.traceName = this.traceEnabled ? settings.traceHeader : '';
+    this.startHeaders = new RequestHeaders(this.traceEnabled ? settings.traceHeader : '');
     this.exemplars = settings.exemplars && this.traceEnabled;
     this.echoTrace = this.traceEnabled && settings.responseHeader;
     this.followOtel = this.traceEnabled && settings.followOpenTelemetry;
@@ -192,7 +190,7 @@ export class HttpInstrumentation {
       // The OpenTelemetry server span, when the SDK runs: its IDs win, so
       // logs, exemplars and exported traces join on one trace ID.
       const otel = this.followOtel ? activeOtelSpan() : undefined;
-      const headers = scanRequestHeaders(req.rawHeaders, this.traceName, this.scratch);
+      const headers = this.startHeaders.read(req.rawHeaders);
       const traceId = otel?.traceId ?? (this.traceEnabled ? this.traceIdOf(headers) : NO_TRACE);
       const m = req.method ?? 'GET';
       // GET first: Node's method strings are interned, so this is one pointer compare.

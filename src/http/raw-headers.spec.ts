@@ -1,10 +1,4 @@
-import {
-  contentLength,
-  declaredRequestBytes,
-  rawHeader,
-  RequestHeaders,
-  scanRequestHeaders,
-} from './raw-headers.js';
+import { contentLength, declaredRequestBytes, rawHeader, RequestHeaders } from './raw-headers.js';
 
 describe('rawHeader', () => {
   const raw = ['Host', 'a', 'X-Trace-ID', 'abc', 'Traceparent', 'tp', 'x-trace-idx', 'no'];
@@ -69,9 +63,11 @@ describe('contentLength', () => {
   });
 });
 
-describe('scanRequestHeaders', () => {
-  const scan = (raw: string[], trace = 'x-trace-id') =>
-    ({ ...scanRequestHeaders(raw, trace, new RequestHeaders()) }) as Record<string, unknown>;
+describe('RequestHeaders', () => {
+  const scan = (raw: string[], trace = 'x-trace-id') => {
+    const { trace: t, traceparent, declaredBytes } = new RequestHeaders(trace).read(raw);
+    return { trace: t, traceparent, declaredBytes };
+  };
 
   it('finds the trace header, traceparent and the declared size in one pass', () => {
     expect(
@@ -95,11 +91,11 @@ describe('scanRequestHeaders', () => {
   });
 
   it('says undefined for a chunked upload, 0 for none, and resets what an earlier scan found', () => {
-    const out = new RequestHeaders();
-    scanRequestHeaders(['X-Trace-ID', 'a', 'Transfer-Encoding', 'chunked'], 'x-trace-id', out);
-    expect({ ...out }).toEqual({ trace: 'a', traceparent: undefined, declaredBytes: undefined });
-    scanRequestHeaders(['Host', 'x'], 'x-trace-id', out);
-    expect({ ...out }).toEqual({ trace: undefined, traceparent: undefined, declaredBytes: 0 });
+    const out = new RequestHeaders('x-trace-id');
+    out.read(['X-Trace-ID', 'a', 'Transfer-Encoding', 'chunked']);
+    expect([out.trace, out.traceparent, out.declaredBytes]).toEqual(['a', undefined, undefined]);
+    out.read(['Host', 'x']);
+    expect([out.trace, out.traceparent, out.declaredBytes]).toEqual([undefined, undefined, 0]);
     expect(scan([], 'x-trace-id')).toEqual({
       trace: undefined,
       traceparent: undefined,

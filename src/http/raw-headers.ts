@@ -40,8 +40,8 @@ export function contentLength(v: string | number | string[] | undefined): number
 
 /**
  * The request headers the instrumentation reads as a request starts, found
- * in one pass over the raw list. One instance is reused for every request:
- * `scanRequestHeaders` fills it and the caller reads it at once.
+ * in one pass over the raw list. One instance serves every request: `read`
+ * fills it and the caller takes the values at once.
  */
 export class RequestHeaders {
   /** The trace header's value (repeats joined with ", "). */
@@ -54,50 +54,50 @@ export class RequestHeaders {
    * upload (Transfer-Encoding), whose size only the socket can tell.
    */
   declaredBytes: number | undefined = 0;
-}
+  /** The trace header's first letter, lower-cased (`| 0x20`); -1 when none is read. */
+  private readonly first: number;
 
-/**
- * Fills `out` from the raw headers; `traceName` in lower case ('' when trace
- * IDs are not read). Names are told apart by their length first.
- */
-export function scanRequestHeaders(
-  raw: readonly string[] | undefined,
-  traceName: string,
-  out: RequestHeaders,
-): RequestHeaders {
-  let trace: string | undefined;
-  let parent: string | undefined;
-  let length: string | undefined;
-  let chunked = false;
-  const n = traceName.length;
-  // `| 0x20` lower-cases an ASCII letter: a name that differs in length or
-  // first letter is passed over without building its lower-case copy.
-  const first = traceName.charCodeAt(0) | 0x20;
-  if (raw !== undefined) {
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      const key = raw[i]!;
-      const k = key.length;
-      const c = key.charCodeAt(0) | 0x20;
-      if (k === n && c === first && (key === traceName || key.toLowerCase() === traceName)) {
-        trace = trace === undefined ? raw[i + 1]! : `${trace}, ${raw[i + 1]!}`;
-      } else if (c === 0x74 /* t */) {
-        if (k === 11 && (key === 'traceparent' || key.toLowerCase() === 'traceparent')) {
-          parent = parent === undefined ? raw[i + 1]! : `${parent}, ${raw[i + 1]!}`;
-        } else if (k === 17 && key.toLowerCase() === 'transfer-encoding') {
-          chunked = true;
+  /** `traceName` in lower case; '' when trace IDs are not read. */
+  constructor(private readonly traceName: string) {
+    this.first = traceName === '' ? -1 : traceName.charCodeAt(0) | 0x20;
+  }
+
+  read(raw: readonly string[] | undefined): this {
+    let trace: string | undefined;
+    let parent: string | undefined;
+    let length: string | undefined;
+    let chunked = false;
+    const name = this.traceName;
+    const n = name.length;
+    const first = this.first;
+    if (raw !== undefined) {
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const key = raw[i]!;
+        const k = key.length;
+        // A name that differs in length or first letter is passed over
+        // without building its lower-case copy.
+        const c = key.charCodeAt(0) | 0x20;
+        if (k === n && c === first && (key === name || key.toLowerCase() === name)) {
+          trace = trace === undefined ? raw[i + 1]! : `${trace}, ${raw[i + 1]!}`;
+        } else if (c === 0x74 /* t */) {
+          if (k === 11 && (key === 'traceparent' || key.toLowerCase() === 'traceparent')) {
+            parent = parent === undefined ? raw[i + 1]! : `${parent}, ${raw[i + 1]!}`;
+          } else if (k === 17 && key.toLowerCase() === 'transfer-encoding') {
+            chunked = true;
+          }
+        } else if (c === 0x63 /* c */ && k === 14 && length === undefined) {
+          if (key.toLowerCase() === 'content-length') length = raw[i + 1];
         }
-      } else if (c === 0x63 /* c */ && k === 14 && length === undefined) {
-        if (key.toLowerCase() === 'content-length') length = raw[i + 1];
       }
     }
+    this.trace = trace;
+    this.traceparent = parent;
+    this.declaredBytes = contentLength(length) ?? (chunked ? undefined : 0);
+    return this;
   }
-  out.trace = trace;
-  out.traceparent = parent;
-  out.declaredBytes = contentLength(length) ?? (chunked ? undefined : 0);
-  return out;
 }
 
 /** The request body's size as its headers declare it (see RequestHeaders.declaredBytes). */
 export function declaredRequestBytes(raw: readonly string[] | undefined): number | undefined {
-  return scanRequestHeaders(raw, '', new RequestHeaders()).declaredBytes;
+  return new RequestHeaders('').read(raw).declaredBytes;
 }
