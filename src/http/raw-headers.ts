@@ -96,8 +96,3 @@ export class RequestHeaders {
     return this;
   }
 }
-
-/** The request body's size as its headers declare it (see RequestHeaders.declaredBytes). */
-export function declaredRequestBytes(raw: readonly string[] | undefined): number | undefined {
-  return new RequestHeaders('').read(raw).declaredBytes;
-}
