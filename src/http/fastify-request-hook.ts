@@ -17,21 +17,11 @@ interface FastifyReplyLike {
 /**
  * A response header from the reply, which hands its headers to Node in one
  * writeHead: Node's getHeader does not see them then. The reply falls back to
- * Node's response.
+ * Node's response. Asked only where Node's response has not noted the size
+ * (see declaredResponseBytes).
  */
 const fromReply: ResponseHeaders['get'] = (ctx, name) =>
   (ctx.reply as FastifyReplyLike).getHeader(name);
-
-/**
- * With the trace header echoed, Node's response holds a header before Fastify
- * writes its own, so Node merges the reply's headers into its own as they are
- * written: Node's response has them all, and the reply is asked only when it
- * does not. Asking the reply for a header name other than those Fastify and
- * Nest ask for turns the keyed load in its getHeader megamorphic for their
- * calls too.
- */
-const fromResponseFirst: ResponseHeaders['get'] = (ctx, name) =>
-  ctx.res.getHeader(name) ?? fromReply(ctx, name);
 
 /**
  * The request hook for Nest's Fastify adapter, which runs it as the root
@@ -54,7 +44,7 @@ export function fastifyRequestHook(http: HttpInstrumentation): RequestHook {
       // add it late would avoid that, but would replace a method on an object
       // the module does not own (shared/DESIGN.md, "Public seams first").
       set: NODE_RESPONSE_HEADERS.set,
-      get: http.echoTrace ? fromResponseFirst : fromReply,
+      get: fromReply,
     },
   });
 

@@ -21,7 +21,8 @@ import type { AccessLog, RouteText } from '../logging/access-log.js';
 import type { RequestResolver } from '../context/request-context.js';
 import type { AdapterKnowledge, HttpContextShared } from './http-request-context.js';
 import { HttpRequestContext } from './http-request-context.js';
-import { contentLength, RequestHeaders } from './raw-headers.js';
+import { RequestHeaders } from './raw-headers.js';
+import { requestBytes, responseBytes } from './body-sizes.js';
 import { WallClock } from './wall-clock.js';
 
 /** Status recorded for requests the client aborted before the response was complete (nginx's). */
@@ -104,7 +105,7 @@ export class HttpInstrumentation {
   private readonly startHeaders: RequestHeaders;
   private readonly exemplars: boolean;
   /** Whether the trace ID is echoed on each response (set on Node's response as it starts). */
-  readonly echoTrace: boolean;
+  private readonly echoTrace: boolean;
   private readonly followOtel: boolean;
   /** Whether requests get a trace ID and a context to enter. */
   readonly traceEnabled: boolean;
@@ -375,31 +376,4 @@ export class HttpInstrumentation {
   get context(): TraceContext {
     return this.trace;
   }
-}
-
-/** As declared, or for a chunked upload the bytes read from the socket since the request began. */
-function requestBytes(ctx: HttpRequestContext): number {
-  const declared = ctx.declaredRequestBytes;
-  if (declared !== undefined) return declared;
-  if (ctx.socket === null) return 0;
-  return Math.max(0, ctx.socket.bytesRead - ctx.socketBytesRead);
-}
-
-/**
- * Content-Length when the response declares it; otherwise (streamed, chunked
- * or compressed on the fly) the bytes written to the socket for this response
- * minus its header block.
- */
-function responseBytes(ctx: HttpRequestContext): number {
-  const declared = contentLength(ctx.shared.headers.get(ctx, 'content-length'));
-  if (declared !== undefined) return declared;
-  if (ctx.socket === null) return 0;
-  const header = (ctx.res as unknown as { _header?: string | null })._header;
-  const written = ctx.socket.bytesWritten - ctx.socketBytesWritten;
-  // Its length, not Buffer.byteLength: the header block is a rope that
-  // byteLength flattens (~1,900 instructions). Node writes it as latin1 (one
-  // byte a character) ahead of a Buffer body; only a header value with
-  // characters past 0x7f ahead of a string body (sent as UTF-8) is off, by
-  // one byte per such character.
-  return Math.max(0, written - (typeof header === 'string' ? header.length : 0));
 }
