@@ -42,7 +42,7 @@ describe('declaredResponseBytes', () => {
     expect(declaredResponseBytes(ctxWith(-1, 7))).toBeUndefined();
   });
 
-  it('asks the adapter where the response has no such field (another response type)', () => {
+  it("asks the adapter where the response has no such field (HTTP/2's compatibility response)", () => {
     const ctx = ctxWith('absent', '9');
     expect(declaredResponseBytes(ctx)).toBe(9);
     expect((ctx as unknown as { asked: string[] }).asked).toEqual(['content-length']);

@@ -35,8 +35,10 @@ export function responseBytes(ctx: HttpRequestContext): number {
  * body went out without one (chunked). Reading it costs one property load;
  * asking the adapter costs a lower-cased lookup, and on Fastify it turns the
  * keyed load in the reply's getHeader megamorphic for Fastify's and Nest's
- * own calls (~1,000 instructions a request on Node 24). The adapter is asked
- * only where Node has no such field (another response type, a future Node).
+ * own calls (~1,000 instructions a request on Node 24). Every HTTP/1
+ * response has the field (null until the header block is written); the
+ * adapter is asked only where there is none: HTTP/2's compatibility
+ * response, or a future Node.
  */
 export function declaredResponseBytes(ctx: HttpRequestContext): number | undefined {
   const noted = (ctx.res as unknown as { _contentLength?: unknown })._contentLength;
