@@ -75,7 +75,7 @@ export function runCardinalityAttack(requests: number): CardinalityResult {
       socket: null,
     } as unknown as IncomingMessage;
     const ctx = http.begin(req, res, req, res, shared, url);
-    if (ctx) http.end(ctx);
+    if (ctx) http.end(ctx, true);
   }
   gc();
   const mem = process.memoryUsage();

@@ -341,6 +341,7 @@ export class ObservabilityModule
   async onApplicationShutdown(signal?: string): Promise<void> {
     this.log.info({ signal }, `application shut down${signal ? ` (${signal})` : ''}`);
     this.jobs.deactivate();
+    this.http.close();
     await this.peers?.stop();
     const server = this.metricsServer;
     this.metricsServer = undefined;

@@ -2,11 +2,17 @@ import type { MessageEvent } from '@nestjs/common';
 import { Controller, Get, Res, Sse, StreamableFile } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { of } from 'rxjs';
 import { CATALOG, TraceContext } from '../src/index.js';
 import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
-import { abortedRequest, eventually, rawRequest } from './support/http-client.js';
+import {
+  abortedRequest,
+  eventually,
+  pipelinedRequests,
+  rawRequest,
+} from './support/http-client.js';
 import { parseExposition, sumOf } from './support/prom-text.js';
 import type { AdapterKind, TestApp } from './support/test-app.js';
 import { ADAPTERS, startTestApp } from './support/test-app.js';
@@ -219,6 +225,57 @@ describe.each(ADAPTERS)('organization cap on %s', (adapter) => {
     expect(sumOf(samples, REQ, { org: '__overflow__' })).toBe(5);
     expect(sumOf(samples, REQ)).toBe(8);
     expect(sumOf(samples, CATALOG.labelOverflowTotal.name, { metric: REQ, label: 'org' })).toBe(5);
+  });
+});
+
+describe.each(ADAPTERS)('requests sharing a connection on %s', (adapter) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(adapter);
+  });
+  afterAll(() => t.close());
+
+  async function samples() {
+    return parseExposition((await rawRequest(`${t.url}/metrics`)).body);
+  }
+
+  it('counts requests pipelined on one connection once each, those cut off when it closes as 499', async () => {
+    // The first is answered; /slow takes 400 ms, so the connection closes
+    // while one handler runs and another's response waits queued behind it.
+    await pipelinedRequests(t.url, ['/orgs/1/items', '/slow', '/slow'], 150);
+    await eventually(async () => sumOf(await samples(), REQ, { endpoint: '/slow' }) === 2);
+    // The handlers finish after the connection went: nothing more is recorded.
+    await new Promise((r) => setTimeout(r, 500));
+    const s = await samples();
+    expect(sumOf(s, REQ, { endpoint: '/orgs/:orgId/items', status: '200' })).toBe(1);
+    expect(sumOf(s, REQ, { endpoint: '/slow', status: '499' })).toBe(2);
+    expect(sumOf(s, REQ)).toBe(3);
+    expect(sumOf(s, CATALOG.httpActiveRequests.name)).toBe(0);
+  });
+
+  it('counts requests that reuse a keep-alive connection once each', async () => {
+    const before = sumOf(await samples(), REQ, { endpoint: '/orgs/:orgId/items' });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let i = 0; i < 5; i++) {
+        await new Promise<void>((resolve, reject) =>
+          httpRequest(`${t.url}/orgs/${i}/items`, { agent }, (res) => {
+            res.resume();
+            res.on('end', resolve);
+          })
+            .on('error', reject)
+            .end(),
+        );
+      }
+    } finally {
+      agent.destroy();
+    }
+    await eventually(
+      async () =>
+        sumOf(await samples(), REQ, { endpoint: '/orgs/:orgId/items', status: '200' }) ===
+        before + 5,
+    );
+    expect(sumOf(await samples(), CATALOG.httpActiveRequests.name)).toBe(0);
   });
 });
 

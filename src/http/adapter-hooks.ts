@@ -39,6 +39,7 @@ export function installHttpHooks(adapter: HookableAdapter, http: HttpInstrumenta
   adapter.setOnRequestHook(
     typeof previous === 'function' ? chain(ours, previous as RequestHook) : ours,
   );
+  http.open();
   return true;
 }
 

@@ -24,6 +24,7 @@ import { HttpRequestContext } from './http-request-context.js';
 import { RequestHeaders } from './raw-headers.js';
 import { requestBytes, responseBytes } from './body-sizes.js';
 import { WallClock } from './wall-clock.js';
+import { ResponseEnds } from './response-ends.js';
 
 /** Status recorded for requests the client aborted before the response was complete (nginx's). */
 export const CLIENT_CLOSED_REQUEST = 499;
@@ -94,6 +95,10 @@ export class HttpInstrumentation {
   private readonly ignoredLengths: Set<number>;
   private readonly active = new Map<string, GaugeSeries>();
   private readonly clock = new WallClock();
+  private readonly ends = new ResponseEnds(
+    (ctx, finished) => this.end(ctx, finished),
+    (err) => this.internalError('http', err),
+  );
   private readonly ignoredExact: Set<string>;
   private readonly ignoredPatterns: RegExp[];
   private readonly requests: CounterFamily<'method' | 'endpoint' | 'status' | 'org'>;
@@ -213,8 +218,7 @@ export class HttpInstrumentation {
       if (this.echoTrace && !res.headersSent) shared.headers.set(ctx, this.traceHeader, traceId);
       if (!counted) return ctx;
       (ctx.active = this.activeSeries(method)).value++;
-      // 'close' fires once per response, after 'finish' or on abort, on both adapters.
-      res.on('close', () => this.end(ctx));
+      this.ends.watch(ctx, req, res);
       return ctx;
     } catch (err) {
       this.internalError('http', err);
@@ -239,8 +243,24 @@ export class HttpInstrumentation {
     return s;
   }
 
-  /** Records a finished or aborted request exactly once. */
-  end(ctx: HttpRequestContext): void {
+  /**
+   * Listens for finished responses on Node's diagnostics channel (see
+   * ResponseEnds); called as the adapter's hooks are installed.
+   */
+  open(): void {
+    this.ends.subscribe();
+  }
+
+  /** Stops listening (the app shuts down). */
+  close(): void {
+    this.ends.unsubscribe();
+  }
+
+  /**
+   * Records a finished or aborted request exactly once; `finished` says
+   * whether its response was sent in full.
+   */
+  end(ctx: HttpRequestContext, finished: boolean): void {
     if (ctx.done) return;
     ctx.done = true;
     let status = CLIENT_CLOSED_REQUEST;
@@ -254,7 +274,7 @@ export class HttpInstrumentation {
       const t = performance.now();
       seconds = (t - ctx.start) / 1000;
       time = this.clock.at(t);
-      status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
+      status = finished ? res.statusCode : CLIENT_CLOSED_REQUEST;
       endpoint = ctx.endpoint() ?? endpoint;
       // resolved once: an unknown organization stays unknown now the request is over
       known = ctx.organization;

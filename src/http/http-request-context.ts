@@ -94,6 +94,8 @@ export class HttpRequestContext extends RequestContext {
   declaredRequestBytes: number | undefined = 0;
   /** The socket's bytes read when the request began: read only for a chunked upload. */
   socketBytesRead = 0;
+  /** The request before this one on its connection, while both are in flight (see ResponseEnds). */
+  earlier: HttpRequestContext | undefined = undefined;
 
   constructor(
     traceId: string,

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -49,4 +50,25 @@ export async function eventually(
     await new Promise((r) => setTimeout(r, 20));
   }
   if (!(await check())) throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/**
+ * Sends `paths` as GET requests pipelined on one connection (written at
+ * once, before any answer) and closes the connection after `closeAfterMs`,
+ * whatever has been answered by then.
+ */
+export function pipelinedRequests(
+  url: string,
+  paths: string[],
+  closeAfterMs: number,
+): Promise<void> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve());
+    socket.resume();
+    socket.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`).join(''));
+    setTimeout(() => socket.destroy(), closeAfterMs);
+  });
 }

@@ -1,0 +1,119 @@
+import dc from 'node:diagnostics_channel';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import type { HttpRequestContext } from './http-request-context.js';
+
+/** Published by Node's HTTP/1 server as each response finishes (Node 16.17+). */
+const FINISH = 'http.server.response.finish';
+
+interface FinishMessage {
+  response: ServerResponse;
+  socket: Socket;
+}
+
+/** What each tracked socket carries, under a key private to one instance. */
+type Tracked = Record<symbol, HttpRequestContext | null | undefined>;
+
+/**
+ * Tells the instrumentation, exactly once per observed request, that its
+ * response has finished or has been cut off.
+ *
+ * On Node's HTTP/1 server this needs no listener per request: a finished
+ * response is announced on the `http.server.response.finish` diagnostics
+ * channel (Node publishes it from the `finish` listener it puts on every
+ * response anyway), and one cut off is one whose connection closed, which
+ * one `close` listener per connection sees. A `close` listener on each
+ * response cost ~630 instructions a request on Node 24
+ * (docs/benchmarks-instructions.md). The connection's listener also ends the
+ * responses of pipelined requests still queued behind others when it
+ * closes, which Node 20 never closes.
+ *
+ * The connection keeps its latest observed request under a symbol private to
+ * this instance (a data property; nothing of Node's is replaced or read). A
+ * WeakMap from connection to request would cost a hashed lookup at each
+ * start and finish. Requests pipelined on one connection are chained, newest
+ * first; they finish in order, so the chain is as long as the requests
+ * in flight on it.
+ *
+ * Anything else (HTTP/2's compatibility response, a request injected with a
+ * mock socket as `fastify.inject()` does, a connection already closed, or an
+ * instance that was never opened) gets a `close` listener on its response,
+ * which fires once, after `finish` or on abort, everywhere.
+ */
+export class ResponseEnds {
+  private readonly latest = Symbol('nestjs-observability:latest-request');
+  private readonly onFinish = (message: unknown): void => {
+    const m = message as FinishMessage;
+    try {
+      this.finished(m.socket as unknown as Tracked, m.response);
+    } catch (err) {
+      // A subscriber's exception would be rethrown on the next tick as uncaught.
+      this.onError(err);
+    }
+  };
+  private readonly onSocketClose: (this: Socket) => void;
+  private open = false;
+
+  constructor(
+    /** Records the request; `finished` says whether its response was sent in full. */
+    private readonly end: (ctx: HttpRequestContext, finished: boolean) => void,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    // One function for every connection; the connection arrives as `this`.
+    const closed = (socket: Tracked): void => this.closed(socket);
+    this.onSocketClose = function (this: Socket) {
+      closed(this as unknown as Tracked);
+    };
+  }
+
+  /** Starts listening for finished responses; until then each response gets its own listener. */
+  subscribe(): void {
+    if (this.open) return;
+    dc.subscribe(FINISH, this.onFinish);
+    this.open = true;
+  }
+
+  /** Stops listening (the app shuts down); requests still in flight end when their connection closes. */
+  unsubscribe(): void {
+    if (!this.open) return;
+    dc.unsubscribe(FINISH, this.onFinish);
+    this.open = false;
+  }
+
+  /** Arranges for `end` to be called once when the response of `ctx` finishes or is cut off. */
+  watch(ctx: HttpRequestContext, req: IncomingMessage, res: ServerResponse): void {
+    const socket = ctx.socket;
+    if (this.open && req.httpVersionMajor === 1 && socket instanceof Socket && !socket.destroyed) {
+      const tracked = socket as unknown as Tracked;
+      const latest = tracked[this.latest];
+      if (latest === undefined) socket.on('close', this.onSocketClose);
+      else if (latest !== null && !latest.done) ctx.earlier = latest;
+      tracked[this.latest] = ctx;
+      return;
+    }
+    res.on('close', () => this.end(ctx, res.writableFinished));
+  }
+
+  private finished(socket: Tracked, response: ServerResponse): void {
+    if (socket === null || typeof socket !== 'object') return;
+    let ctx = socket[this.latest];
+    // Usually the first; a pipelined request's is further down the chain.
+    while (ctx != null && ctx.res !== response) ctx = ctx.earlier;
+    if (ctx == null) return; // a response this instance does not observe
+    if (socket[this.latest] === ctx) socket[this.latest] = null;
+    ctx.earlier = undefined;
+    this.end(ctx, true);
+  }
+
+  private closed(socket: Tracked): void {
+    let ctx = socket[this.latest];
+    socket[this.latest] = null;
+    while (ctx != null) {
+      const earlier: HttpRequestContext | undefined = ctx.earlier;
+      ctx.earlier = undefined;
+      // Finished in full if Node had flushed it before the connection went.
+      if (!ctx.done) this.end(ctx, ctx.res.writableFinished);
+      ctx = earlier;
+    }
+  }
+}
