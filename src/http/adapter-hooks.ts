@@ -1,6 +1,8 @@
 import type { HttpInstrumentation } from './http-instrumentation.js';
 import { expressRequestHook } from './express-request-hook.js';
 import { fastifyRequestHook } from './fastify-request-hook.js';
+import type { FastifyRoutes } from './fastify-route-hooks.js';
+import { nameFastifyRoutes } from './fastify-route-hooks.js';
 
 /** A request hook as Nest's Express and Fastify adapters call it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- adapter-specific request/reply
@@ -31,8 +33,10 @@ export function installHttpHooks(adapter: HookableAdapter, http: HttpInstrumenta
   if (typeof adapter.setOnRequestHook !== 'function') return false;
   let ours: RequestHook;
   if (type === 'express') ours = expressRequestHook(adapter.getInstance() as object, http);
-  else if (type === 'fastify') ours = fastifyRequestHook(http);
-  else return false;
+  else if (type === 'fastify') {
+    ours = fastifyRequestHook(http);
+    nameFastifyRoutes(adapter.getInstance() as FastifyRoutes, http);
+  } else return false;
   // The hook the app set before us, read from the adapter's field (the
   // adapter has no getter); chained so that setting ours loses nothing.
   const previous = (adapter as { onRequestHook?: unknown }).onRequestHook;

@@ -36,7 +36,11 @@ export function expressRequestHook(app: ExpressLike, http: HttpInstrumentation):
     endpointOf: (ctx: HttpRequestContext) => {
       const req = ctx.raw as ExpressRequest;
       const route = req.route;
-      if (route !== undefined) return req.baseUrl ? undefined : String(route.path);
+      if (route !== undefined) {
+        if (req.baseUrl) return undefined;
+        const path = route.path;
+        return typeof path === 'string' ? path : String(path);
+      }
       // Rejected before routing (malformed body, middleware): find the route it
       // was meant for. Only on that rare path; a 404 had none.
       return ctx.res.statusCode === 404 ? undefined : routeFor(app, req);

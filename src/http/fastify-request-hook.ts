@@ -7,6 +7,7 @@ import { NODE_RESPONSE_HEADERS } from './http-request-context.js';
 interface FastifyRequestLike {
   raw: IncomingMessage;
   routeOptions?: { url?: string };
+  is404?: boolean;
 }
 interface FastifyReplyLike {
   raw: ServerResponse;
@@ -34,7 +35,14 @@ export function fastifyRequestHook(http: HttpInstrumentation): RequestHook {
   const trace = http.context.storage;
   const traced = http.traceEnabled;
   const shared = http.shared({
-    endpointOf: (ctx: HttpRequestContext) => (ctx.raw as FastifyRequestLike).routeOptions?.url,
+    endpointOf: (ctx: HttpRequestContext) => {
+      const request = ctx.raw as FastifyRequestLike;
+      // A cheap getter; true also for a request sent on to the not-found
+      // handler after its route's hook ran (reply.callNotFound()).
+      if (request.is404 === true) return undefined;
+      // Named by the route's own hook (fastify-route-hooks.ts), or else asked.
+      return ctx.route ?? request.routeOptions?.url;
+    },
     headers: {
       // On Node's response, not the reply: a response written raw (a middleware
       // answering with res.end(), a hijacked reply, Nest's SSE) never sends the

@@ -25,6 +25,7 @@ import { RequestHeaders } from './raw-headers.js';
 import { requestBytes, responseBytes } from './body-sizes.js';
 import { WallClock } from './wall-clock.js';
 import { ResponseEnds } from './response-ends.js';
+import { StatusTable } from './status-table.js';
 
 /** Status recorded for requests the client aborted before the response was complete (nginx's). */
 export const CLIENT_CLOSED_REQUEST = 499;
@@ -32,6 +33,10 @@ export const CLIENT_CLOSED_REQUEST = 499;
 const KNOWN_METHODS = new Set(METHODS);
 const MAX_LOGGED_PATH = 512;
 const ERROR_LOG_INTERVAL_MS = 60_000;
+/** Path-length flags (see lengthFlags); paths this long or longer are always looked up. */
+const FLAGGED_LENGTHS = 256;
+const RAW = 1;
+const IGNORED = 2;
 
 /** Answers a request on raw Node objects (see `addRawRoute`). */
 export type RawRouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -67,13 +72,20 @@ interface RouteSeries {
   requestSize: HistogramSeries;
   responseSize: HistogramSeries;
   /**
-   * By status, then organization. Nested maps rather than one map keyed by
-   * a concatenated string: a fresh string has to be built and hashed on
-   * every request, the parts arrive hashed already.
+   * By status, then organization. Nested rather than one map keyed by a
+   * concatenated string: a fresh string has to be built and hashed on every
+   * request, the parts arrive hashed already.
    */
-  requests: Map<number, Map<string, CounterSeries>>;
+  requests: StatusTable<Map<string, CounterSeries>>;
   /** The route's part of its access lines, rendered at its first line. */
   text: RouteText | undefined;
+}
+
+/** What one method's requests touch: its in-flight gauge and its routes' series. */
+export interface MethodSeries {
+  active: GaugeSeries;
+  /** By endpoint. */
+  routes: Map<string, RouteSeries>;
 }
 
 /**
@@ -83,17 +95,17 @@ interface RouteSeries {
  * interceptor involved (registering one costs ~50 µs per request on Node 20).
  */
 export class HttpInstrumentation {
-  /** By method, then endpoint (see RouteSeries.requests for why nested). */
-  private readonly routes = new Map<string, Map<string, RouteSeries>>();
+  /** By method: its in-flight gauge and its routes (see RouteSeries.requests for why nested). */
+  private readonly methods = new Map<string, MethodSeries>();
   private readonly lastErrorLog = new Map<string, number>();
   private readonly rawRoutes = new Map<string, RawRouteHandler>();
   /**
-   * Lengths of the raw routes' and ignored paths: a path of another length
-   * skips the map lookup, which would hash the path (a fresh string per request).
+   * By path length, whether a raw route (RAW) or an ignored path (IGNORED)
+   * has that length: a path of another length skips the lookup, which would
+   * hash the path (a fresh string per request). An array, not a Set of
+   * lengths: indexing it is a load, a Set's has() a hashed lookup.
    */
-  private readonly rawLengths = new Set<number>();
-  private readonly ignoredLengths: Set<number>;
-  private readonly active = new Map<string, GaugeSeries>();
+  private readonly lengthFlags = new Uint8Array(FLAGGED_LENGTHS);
   private readonly clock = new WallClock();
   private readonly ends = new ResponseEnds(
     (ctx, finished) => this.end(ctx, finished),
@@ -132,7 +144,7 @@ export class HttpInstrumentation {
     this.ignoredExact = new Set(
       settings.ignorePaths.filter((p): p is string => typeof p === 'string'),
     );
-    this.ignoredLengths = new Set([...this.ignoredExact].map((p) => p.length));
+    for (const p of this.ignoredExact) this.flagLength(p.length, IGNORED);
     this.ignoredPatterns = settings.ignorePaths.filter((p): p is RegExp => p instanceof RegExp);
     this.traceHeader = settings.traceHeader;
     if (metrics !== undefined) {
@@ -152,17 +164,42 @@ export class HttpInstrumentation {
    */
   addRawRoute(path: string, handler: RawRouteHandler): void {
     this.rawRoutes.set(path, handler);
-    this.rawLengths.add(path.length);
+    this.flagLength(path.length, RAW);
+  }
+
+  private flagLength(n: number, flag: number): void {
+    if (n < FLAGGED_LENGTHS) this.lengthFlags[n]! |= flag;
+  }
+
+  /** Whether a path of length `n` may be a raw route or an ignored path. */
+  private mayBe(n: number, flag: number): boolean {
+    return n >= FLAGGED_LENGTHS || (this.lengthFlags[n]! & flag) !== 0;
   }
 
   /** The raw handler for a path, if one is registered. */
   rawRoute(path: string): RawRouteHandler | undefined {
-    return this.rawLengths.has(path.length) ? this.rawRoutes.get(path) : undefined;
+    return this.mayBe(path.length, RAW) ? this.rawRoutes.get(path) : undefined;
+  }
+
+  /**
+   * Called by a route's own hook as the route starts: names the template of
+   * the route serving `req`, so that the end need not ask the adapter.
+   */
+  routeMatched(req: IncomingMessage, template: string): void {
+    const ctx = this.ends.contextOf(req);
+    if (ctx !== undefined) ctx.route = template;
   }
 
   /** Paths that are neither counted nor logged (they still get a trace context). */
   isIgnored(path: string): boolean {
-    if (this.ignoredLengths.has(path.length) && this.ignoredExact.has(path)) return true;
+    // Small enough for V8 to inline into the request hook; the patterns apart.
+    return (
+      (this.mayBe(path.length, IGNORED) && this.ignoredExact.has(path)) ||
+      (this.ignoredPatterns.length !== 0 && this.matchesPattern(path))
+    );
+  }
+
+  private matchesPattern(path: string): boolean {
     for (const re of this.ignoredPatterns) if (re.test(path)) return true;
     return false;
   }
@@ -217,7 +254,10 @@ export class HttpInstrumentation {
       if (otel !== undefined) ctx.spanId = otel.spanId;
       if (this.echoTrace && !res.headersSent) shared.headers.set(ctx, this.traceHeader, traceId);
       if (!counted) return ctx;
-      (ctx.active = this.activeSeries(method)).value++;
+      // One lookup for the gauge now and the route's series at the end.
+      const series = this.methodSeries(method);
+      series.active.value++;
+      ctx.series = series;
       this.ends.watch(ctx, req, res);
       return ctx;
     } catch (err) {
@@ -234,11 +274,14 @@ export class HttpInstrumentation {
     );
   }
 
-  private activeSeries(method: string): GaugeSeries {
-    let s = this.active.get(method);
+  private methodSeries(method: string): MethodSeries {
+    let s = this.methods.get(method);
     if (s === undefined) {
-      s = this.registry.gauge(CATALOG.httpActiveRequests).seriesOf([method]);
-      this.active.set(method, s);
+      s = {
+        active: this.registry.gauge(CATALOG.httpActiveRequests).seriesOf([method]),
+        routes: new Map(),
+      };
+      this.methods.set(method, s);
     }
     return s;
   }
@@ -273,15 +316,17 @@ export class HttpInstrumentation {
       const res = ctx.res;
       const t = performance.now();
       seconds = (t - ctx.start) / 1000;
-      time = this.clock.at(t);
+      // Epoch milliseconds, for an exemplar or an access line only.
+      if (this.exemplars || this.access !== undefined) time = this.clock.at(t);
       status = finished ? res.statusCode : CLIENT_CLOSED_REQUEST;
       endpoint = ctx.endpoint() ?? endpoint;
       // resolved once: an unknown organization stays unknown now the request is over
       known = ctx.organization;
       const org = known ?? this.settings.fallbackOrganization;
-      if (ctx.active !== undefined) ctx.active.value--;
+      const series = ctx.series;
+      if (series !== undefined) series.active.value--;
 
-      route = this.routeSeries(ctx.method, endpoint);
+      route = this.routeSeries(series ?? this.methodSeries(ctx.method), ctx.method, endpoint);
       this.requestCounter(route, ctx.method, endpoint, status, org).value++;
       route.duration.observe(seconds, this.exemplars ? ctx.traceId : undefined, time);
       route.requestSize.observe(requestBytes(ctx));
@@ -298,24 +343,20 @@ export class HttpInstrumentation {
     }
   }
 
-  private routeSeries(method: string, endpoint: string): RouteSeries {
-    let byEndpoint = this.routes.get(method);
-    let route = byEndpoint?.get(endpoint);
+  private routeSeries(series: MethodSeries, method: string, endpoint: string): RouteSeries {
+    let route = series.routes.get(endpoint);
     if (route !== undefined) return route;
     const ep = [endpoint];
     route = {
       duration: this.duration.seriesOf([method, endpoint]),
       requestSize: this.requestSize.seriesOf(ep),
       responseSize: this.responseSize.seriesOf([endpoint]),
-      requests: new Map(),
+      requests: new StatusTable(),
       text: undefined,
     };
     // Cache only routes whose endpoint was admitted under its cap, so a flood of
     // distinct values cannot grow this map.
-    if (ep[0] === endpoint) {
-      if (byEndpoint === undefined) this.routes.set(method, (byEndpoint = new Map()));
-      byEndpoint.set(endpoint, route);
-    }
+    if (ep[0] === endpoint) series.routes.set(endpoint, route);
     return route;
   }
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { GaugeSeries } from '../metrics/families.js';
+import type { MethodSeries } from './http-instrumentation.js';
 import type { ObservedRequest, RequestResolver } from '../context/request-context.js';
 import { RequestContext } from '../context/request-context.js';
 import { rawHeader } from './raw-headers.js';
@@ -85,8 +85,8 @@ export class HttpRequestContext extends RequestContext {
   readonly start = performance.now();
   /** Set once the request has been recorded, so a second 'close' cannot count it twice. */
   done = false;
-  /** The in-flight gauge raised for this request (lowered when it ends). */
-  active: GaugeSeries | undefined = undefined;
+  /** Its method's series, whose in-flight gauge was raised for it (lowered when it ends). */
+  series: MethodSeries | undefined = undefined;
   readonly socket: Socket | null;
   /** The socket's bytes written when the request began. */
   socketBytesWritten = 0;
@@ -94,6 +94,8 @@ export class HttpRequestContext extends RequestContext {
   declaredRequestBytes: number | undefined = 0;
   /** The socket's bytes read when the request began: read only for a chunked upload. */
   socketBytesRead = 0;
+  /** The route template, where the adapter names it as the route starts (see fastify-route-hooks.ts). */
+  route: string | undefined = undefined;
   /** The request before this one on its connection, while both are in flight (see ResponseEnds). */
   earlier: HttpRequestContext | undefined = undefined;
 

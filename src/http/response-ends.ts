@@ -83,15 +83,32 @@ export class ResponseEnds {
   /** Arranges for `end` to be called once when the response of `ctx` finishes or is cut off. */
   watch(ctx: HttpRequestContext, req: IncomingMessage, res: ServerResponse): void {
     const socket = ctx.socket;
-    if (this.open && req.httpVersionMajor === 1 && socket instanceof Socket && !socket.destroyed) {
+    if (this.open && socket !== null) {
       const tracked = socket as unknown as Tracked;
       const latest = tracked[this.latest];
-      if (latest === undefined) socket.on('close', this.onSocketClose);
-      else if (latest !== null && !latest.done) ctx.earlier = latest;
-      tracked[this.latest] = ctx;
-      return;
+      if (latest !== undefined) {
+        // A connection seen before has its listener; a closed one brings no requests.
+        if (latest !== null && !latest.done) ctx.earlier = latest;
+        tracked[this.latest] = ctx;
+        return;
+      }
+      // A connection seen for the first time: Node's HTTP/1 server's, still open?
+      if (req.httpVersionMajor === 1 && socket instanceof Socket && !socket.destroyed) {
+        socket.on('close', this.onSocketClose);
+        tracked[this.latest] = ctx;
+        return;
+      }
     }
     res.on('close', () => this.end(ctx, res.writableFinished));
+  }
+
+  /** The watched context of `req`, found on its connection; undefined where none is kept there. */
+  contextOf(req: IncomingMessage): HttpRequestContext | undefined {
+    const socket = req.socket as unknown as Tracked | null | undefined;
+    if (socket == null) return undefined;
+    let ctx = socket[this.latest];
+    while (ctx != null && ctx.req !== req) ctx = ctx.earlier;
+    return ctx ?? undefined;
   }
 
   private finished(socket: Tracked, response: ServerResponse): void {
