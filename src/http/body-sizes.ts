@@ -1,6 +1,18 @@
 import type { HttpRequestContext } from './http-request-context.js';
 import { contentLength } from './raw-headers.js';
 
+/**
+ * Notes what the request's and response's sizes are measured from as the
+ * request starts: the body's declared size (see RequestHeaders.declaredBytes)
+ * and the socket's counters. Not for a request that is not counted.
+ */
+export function startSizes(ctx: HttpRequestContext, declared: number | undefined): void {
+  const socket = ctx.socket;
+  ctx.socketBytesWritten = socket?.bytesWritten ?? 0;
+  ctx.declaredRequestBytes = declared;
+  if (declared === undefined) ctx.socketBytesRead = socket?.bytesRead ?? 0;
+}
+
 /** As declared, or for a chunked upload the bytes read from the socket since the request began. */
 export function requestBytes(ctx: HttpRequestContext): number {
   const declared = ctx.declaredRequestBytes;

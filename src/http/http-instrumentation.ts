@@ -22,7 +22,7 @@ import type { RequestResolver } from '../context/request-context.js';
 import type { AdapterKnowledge, HttpContextShared } from './http-request-context.js';
 import { HttpRequestContext } from './http-request-context.js';
 import { RequestHeaders } from './raw-headers.js';
-import { requestBytes, responseBytes } from './body-sizes.js';
+import { requestBytes, responseBytes, startSizes } from './body-sizes.js';
 import { WallClock } from './wall-clock.js';
 import { ResponseEnds } from './response-ends.js';
 import { StatusTable } from './status-table.js';
@@ -239,21 +239,15 @@ export class HttpInstrumentation {
       // GET first: Node's method strings are interned, so this is one pointer compare.
       const method = m === 'GET' || KNOWN_METHODS.has(m) ? m : 'OTHER';
       const counted = this.settings.enabled && !this.isIgnored(path);
-      const ctx = new HttpRequestContext(
-        traceId,
-        method,
-        path,
-        req,
-        res,
-        raw,
-        reply,
-        shared,
-        counted,
-        headers.declaredBytes,
-      );
+      const ctx = new HttpRequestContext(traceId, method, path, req, res, raw, reply, shared);
       if (otel !== undefined) ctx.spanId = otel.spanId;
       if (this.echoTrace && !res.headersSent) shared.headers.set(ctx, this.traceHeader, traceId);
-      if (!counted) return ctx;
+      if (!counted) {
+        // Neither counted nor logged: it starts done.
+        ctx.done = true;
+        return ctx;
+      }
+      startSizes(ctx, headers.declaredBytes);
       // One lookup for the gauge now and the route's series at the end.
       const series = this.methodSeries(method);
       series.active.value++;
@@ -326,8 +320,13 @@ export class HttpInstrumentation {
       const series = ctx.series;
       if (series !== undefined) series.active.value--;
 
-      route = this.routeSeries(series ?? this.methodSeries(ctx.method), ctx.method, endpoint);
-      this.requestCounter(route, ctx.method, endpoint, status, org).value++;
+      // The lookups inline; a first sighting builds its series apart.
+      const bySeries = series ?? this.methodSeries(ctx.method);
+      route = bySeries.routes.get(endpoint) ?? this.newRoute(bySeries, ctx.method, endpoint);
+      const counter =
+        route.requests.get(status)?.get(org) ??
+        this.newRequestCounter(route, ctx.method, endpoint, status, org);
+      counter.value++;
       route.duration.observe(seconds, this.exemplars ? ctx.traceId : undefined, time);
       route.requestSize.observe(requestBytes(ctx));
       route.responseSize.observe(responseBytes(ctx));
@@ -343,11 +342,9 @@ export class HttpInstrumentation {
     }
   }
 
-  private routeSeries(series: MethodSeries, method: string, endpoint: string): RouteSeries {
-    let route = series.routes.get(endpoint);
-    if (route !== undefined) return route;
+  private newRoute(series: MethodSeries, method: string, endpoint: string): RouteSeries {
     const ep = [endpoint];
-    route = {
+    const route: RouteSeries = {
       duration: this.duration.seriesOf([method, endpoint]),
       requestSize: this.requestSize.seriesOf(ep),
       responseSize: this.responseSize.seriesOf([endpoint]),
@@ -360,7 +357,7 @@ export class HttpInstrumentation {
     return route;
   }
 
-  private requestCounter(
+  private newRequestCounter(
     route: RouteSeries,
     method: string,
     endpoint: string,
@@ -368,10 +365,8 @@ export class HttpInstrumentation {
     org: string,
   ): CounterSeries {
     let byOrg = route.requests.get(status);
-    let s = byOrg?.get(org);
-    if (s !== undefined) return s;
     const values = [method, endpoint, String(status), org];
-    s = this.requests.seriesOf(values);
+    const s = this.requests.seriesOf(values);
     if (values[1] === endpoint && values[3] === org) {
       if (byOrg === undefined) route.requests.set(status, (byOrg = new Map()));
       byOrg.set(org, s);

@@ -112,22 +112,11 @@ export class HttpRequestContext extends RequestContext {
     /** The adapter's response object (Express `Response` / Fastify `FastifyReply`). */
     readonly reply: unknown,
     readonly shared: HttpContextShared,
-    /** False for a request that is neither counted nor logged: it starts done. */
-    counted: boolean,
-    /** The body's declared size (see RequestHeaders.declaredBytes). */
-    declaredBytes: number | undefined,
   ) {
+    // Field stores only, small enough for V8 to inline where it is built; the
+    // socket's counters are read apart (see startSizes in body-sizes.ts).
     super(traceId);
     this.socket = req.socket ?? null;
-    // What the request and response sizes are measured from; not for a
-    // request that is not counted (ignored path, trace-only instrumentation).
-    if (counted) {
-      this.socketBytesWritten = this.socket?.bytesWritten ?? 0;
-      this.declaredRequestBytes = declaredBytes;
-      if (declaredBytes === undefined) this.socketBytesRead = this.socket?.bytesRead ?? 0;
-    } else {
-      this.done = true;
-    }
   }
 
   private view: RequestView | undefined;
