@@ -98,6 +98,8 @@ export class HttpRequestContext extends RequestContext {
   route: string | undefined = undefined;
   /** The request before this one on its connection, while both are in flight (see ResponseEnds). */
   earlier: HttpRequestContext | undefined = undefined;
+  /** What ends this request where its connection tracks it (see ResponseEnds). */
+  watcher: object | undefined = undefined;
 
   constructor(
     traceId: string,

@@ -11,8 +11,17 @@ interface FinishMessage {
   socket: Socket;
 }
 
-/** What each tracked socket carries, under a key private to one instance. */
-type Tracked = Record<symbol, HttpRequestContext | null | undefined>;
+/**
+ * The key a connection keeps its latest observed request under. One for the
+ * module, so that V8 sees a constant key (a named property access, not a
+ * keyed one); each instance ends only the requests it watches (`watcher`).
+ */
+const LATEST = Symbol('nestjs-observability:latest-request');
+
+/** What each tracked socket carries. */
+interface Tracked {
+  [LATEST]?: HttpRequestContext | null;
+}
 
 /**
  * Tells the instrumentation, exactly once per observed request, that its
@@ -29,7 +38,7 @@ type Tracked = Record<symbol, HttpRequestContext | null | undefined>;
  * closes, which Node 20 never closes.
  *
  * The connection keeps its latest observed request under a symbol private to
- * this instance (a data property; nothing of Node's is replaced or read). A
+ * this module (a data property; nothing of Node's is replaced or read). A
  * WeakMap from connection to request would cost a hashed lookup at each
  * start and finish. Requests pipelined on one connection are chained, newest
  * first; they finish in order, so the chain is as long as the requests
@@ -41,7 +50,6 @@ type Tracked = Record<symbol, HttpRequestContext | null | undefined>;
  * which fires once, after `finish` or on abort, everywhere.
  */
 export class ResponseEnds {
-  private readonly latest = Symbol('nestjs-observability:latest-request');
   private readonly onFinish = (message: unknown): void => {
     const m = message as FinishMessage;
     try {
@@ -82,23 +90,32 @@ export class ResponseEnds {
 
   /** Arranges for `end` to be called once when the response of `ctx` finishes or is cut off. */
   watch(ctx: HttpRequestContext, req: IncomingMessage, res: ServerResponse): void {
-    const socket = ctx.socket;
+    const socket = ctx.socket as (Socket & Tracked) | null;
     if (this.open && socket !== null) {
-      const tracked = socket as unknown as Tracked;
-      const latest = tracked[this.latest];
+      const latest = socket[LATEST];
       if (latest !== undefined) {
         // A connection seen before has its listener; a closed one brings no requests.
         if (latest !== null && !latest.done) ctx.earlier = latest;
-        tracked[this.latest] = ctx;
+        ctx.watcher = this;
+        socket[LATEST] = ctx;
         return;
       }
-      // A connection seen for the first time: Node's HTTP/1 server's, still open?
-      if (req.httpVersionMajor === 1 && socket instanceof Socket && !socket.destroyed) {
-        socket.on('close', this.onSocketClose);
-        tracked[this.latest] = ctx;
-        return;
-      }
+      if (this.first(ctx, req, socket)) return;
     }
+    this.alone(ctx, res);
+  }
+
+  /** A connection seen for the first time: tracked when Node's HTTP/1 server's, and open. */
+  private first(ctx: HttpRequestContext, req: IncomingMessage, socket: Socket & Tracked): boolean {
+    if (req.httpVersionMajor !== 1 || !(socket instanceof Socket) || socket.destroyed) return false;
+    socket.on('close', this.onSocketClose);
+    ctx.watcher = this;
+    socket[LATEST] = ctx;
+    return true;
+  }
+
+  /** Anything else ends from its own response's `close`. */
+  private alone(ctx: HttpRequestContext, res: ServerResponse): void {
     res.on('close', () => this.end(ctx, res.writableFinished));
   }
 
@@ -106,30 +123,31 @@ export class ResponseEnds {
   contextOf(req: IncomingMessage): HttpRequestContext | undefined {
     const socket = req.socket as unknown as Tracked | null | undefined;
     if (socket == null) return undefined;
-    let ctx = socket[this.latest];
+    let ctx = socket[LATEST];
     while (ctx != null && ctx.req !== req) ctx = ctx.earlier;
     return ctx ?? undefined;
   }
 
   private finished(socket: Tracked, response: ServerResponse): void {
     if (socket === null || typeof socket !== 'object') return;
-    let ctx = socket[this.latest];
+    let ctx = socket[LATEST];
     // Usually the first; a pipelined request's is further down the chain.
     while (ctx != null && ctx.res !== response) ctx = ctx.earlier;
-    if (ctx == null) return; // a response this instance does not observe
-    if (socket[this.latest] === ctx) socket[this.latest] = null;
+    // A response not observed, or another app's (each subscribes its own handler).
+    if (ctx == null || ctx.watcher !== this) return;
+    if (socket[LATEST] === ctx) socket[LATEST] = null;
     ctx.earlier = undefined;
     this.end(ctx, true);
   }
 
   private closed(socket: Tracked): void {
-    let ctx = socket[this.latest];
-    socket[this.latest] = null;
+    let ctx = socket[LATEST];
+    socket[LATEST] = null;
     while (ctx != null) {
       const earlier: HttpRequestContext | undefined = ctx.earlier;
       ctx.earlier = undefined;
       // Finished in full if Node had flushed it before the connection went.
-      if (!ctx.done) this.end(ctx, ctx.res.writableFinished);
+      if (!ctx.done && ctx.watcher === this) this.end(ctx, ctx.res.writableFinished);
       ctx = earlier;
     }
   }
