@@ -274,14 +274,11 @@ export class HttpInstrumentation {
   }
 
   private newMethodSeries(method: string): MethodSeries {
-    let s = this.methods.get(method);
-    if (s === undefined) {
-      s = {
-        active: this.registry.gauge(CATALOG.httpActiveRequests).seriesOf([method]),
-        routes: new Map(),
-      };
-      this.methods.set(method, s);
-    }
+    const s: MethodSeries = {
+      active: this.registry.gauge(CATALOG.httpActiveRequests).seriesOf([method]),
+      routes: new Map(),
+    };
+    this.methods.set(method, s);
     return s;
   }
 

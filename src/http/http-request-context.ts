@@ -83,7 +83,7 @@ class RequestView implements ObservedRequest {
  */
 export class HttpRequestContext extends RequestContext {
   readonly start = performance.now();
-  /** Set once the request has been recorded, so a second 'close' cannot count it twice. */
+  /** Set once the request has been recorded, so that no second end counts it again. */
   done = false;
   /** Its method's series, whose in-flight gauge was raised for it (lowered when it ends). */
   series: MethodSeries | undefined = undefined;

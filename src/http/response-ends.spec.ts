@@ -69,6 +69,17 @@ function get(path: string, agent: Agent | false = false): Promise<string> {
   });
 }
 
+/** Sends a request the server never answers and cuts it off once the server has watched it. */
+async function cut(path: string): Promise<void> {
+  handle = () => undefined;
+  const seen = watched.length;
+  const req = request({ host: '127.0.0.1', port, path, agent: false });
+  req.on('error', () => undefined);
+  req.end();
+  await until(() => watched.length === seen + 1);
+  req.destroy();
+}
+
 const tick = () => new Promise((r) => setImmediate(r));
 
 async function until(check: () => boolean): Promise<void> {
@@ -135,12 +146,7 @@ describe('ResponseEnds on Node’s HTTP/1 server', () => {
   });
 
   it('ends a response cut off by its client as not finished, once', async () => {
-    handle = () => undefined; // never answers
-    const req = request({ host: '127.0.0.1', port, path: '/cut', agent: false });
-    req.on('error', () => undefined);
-    req.end();
-    await until(() => watched.length === 1);
-    req.destroy();
+    await cut('/cut');
     await until(() => calls.length === 1);
     await new Promise((r) => setTimeout(r, 50));
     expect(calls).toEqual([['/cut', false]]);
@@ -191,12 +197,7 @@ describe('ResponseEnds on Node’s HTTP/1 server', () => {
     ends.unsubscribe();
     expect(await get('/after')).toBe('ok');
     await until(() => calls.length === 1);
-    handle = () => undefined;
-    const req = request({ host: '127.0.0.1', port, path: '/after-cut', agent: false });
-    req.on('error', () => undefined);
-    req.end();
-    await until(() => watched.length === 2);
-    req.destroy();
+    await cut('/after-cut');
     await until(() => calls.length === 2);
     await new Promise((r) => setTimeout(r, 50));
     expect(calls).toEqual([
