@@ -1,22 +1,24 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServerResponse } from 'node:http';
-import { declaredResponseBytes, responseBytes } from './body-sizes.js';
+import { declaredResponseBytes, requestBytes, responseBytes } from './body-sizes.js';
 import type { HttpRequestContext } from './http-request-context.js';
 
 /** A context stub: the response's noted length, the adapter's header, the socket's counts. */
 function ctxWith(
   noted: unknown,
   adapterHeader?: string | number,
-  socket?: { written: number; header: string },
+  socket?: { written?: number; header: string },
+  httpVersionMajor = 1,
 ): HttpRequestContext {
   const res: Record<string, unknown> = { _header: socket?.header ?? null };
   if (noted !== 'absent') res._contentLength = noted;
   const asked: string[] = [];
   return {
     res,
+    req: { httpVersionMajor },
     asked,
-    socket: socket && { bytesWritten: socket.written, bytesRead: 0 },
+    socket: socket ? { bytesWritten: socket.written, bytesRead: 0 } : null,
     socketBytesWritten: 0,
     shared: {
       headers: {
@@ -57,6 +59,40 @@ describe('responseBytes', () => {
       12,
     );
     expect(responseBytes(ctxWith(5, undefined, { written: 999, header }))).toBe(5);
+  });
+
+  it("has no size for an undeclared body whose socket is not the exchange's own, never NaN", () => {
+    const header = 'HTTP/1.1 200 OK\r\n\r\n';
+    // HTTP/2: the session's socket carries every stream.
+    expect(
+      responseBytes(ctxWith('absent', undefined, { written: 999, header }, 2)),
+    ).toBeUndefined();
+    // A socket without counters (a closed HTTP/2 stream's stand-in, a mock).
+    expect(responseBytes(ctxWith(null, undefined, { header }))).toBeUndefined();
+    expect(responseBytes(ctxWith(null, undefined))).toBeUndefined();
+    // Declared, it is known whatever the socket.
+    expect(responseBytes(ctxWith('absent', '9', { written: 999, header }, 2))).toBe(9);
+  });
+});
+
+describe('requestBytes', () => {
+  const stub = (declared: number | undefined, read: unknown, httpVersionMajor = 1) =>
+    ({
+      declaredRequestBytes: declared,
+      socketBytesRead: 10,
+      req: { httpVersionMajor },
+      socket: { bytesRead: read },
+    }) as unknown as HttpRequestContext;
+
+  it('takes the declared size, else the bytes read since the request began', () => {
+    expect(requestBytes(stub(42, 999))).toBe(42);
+    expect(requestBytes(stub(undefined, 110))).toBe(100);
+  });
+
+  it('has none for an undeclared HTTP/2 body or a socket without counters', () => {
+    expect(requestBytes(stub(undefined, 110, 2))).toBeUndefined();
+    expect(requestBytes(stub(undefined, undefined))).toBeUndefined();
+    expect(requestBytes(stub(7, undefined, 2))).toBe(7);
   });
 });
 

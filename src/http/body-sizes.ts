@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { HttpRequestContext } from './http-request-context.js';
 import { contentLength } from './raw-headers.js';
 
@@ -9,35 +10,64 @@ import { contentLength } from './raw-headers.js';
 export function startSizes(ctx: HttpRequestContext, declared: number | undefined): void {
   const socket = ctx.socket;
   ctx.socketBytesWritten = socket?.bytesWritten ?? 0;
+  // Without a length, HTTP/1 has no body; an HTTP/2 request has one unless
+  // its stream ended with its headers.
+  if (declared === 0 && ctx.req.httpVersionMajor === 2 && !endsWithHeaders(ctx.req)) {
+    declared = undefined;
+  }
   ctx.declaredRequestBytes = declared;
   if (declared === undefined) ctx.socketBytesRead = socket?.bytesRead ?? 0;
 }
 
-/** As declared, or for a chunked upload the bytes read from the socket since the request began. */
-export function requestBytes(ctx: HttpRequestContext): number {
+/** Whether an HTTP/2 request's stream ended with its headers (`endAfterHeaders`): no body. */
+function endsWithHeaders(req: HttpRequestContext['req']): boolean {
+  return (req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders === true;
+}
+
+/**
+ * As declared, or for a chunked upload the bytes read from the socket since
+ * the request began; undefined where no count is the request's own (see
+ * ownSocket).
+ */
+export function requestBytes(ctx: HttpRequestContext): number | undefined {
   const declared = ctx.declaredRequestBytes;
   if (declared !== undefined) return declared;
-  if (ctx.socket === null) return 0;
-  return Math.max(0, ctx.socket.bytesRead - ctx.socketBytesRead);
+  const read = ownSocket(ctx)?.bytesRead;
+  return typeof read === 'number' ? Math.max(0, read - ctx.socketBytesRead) : undefined;
 }
 
 /**
  * Content-Length when the response declares it; otherwise (streamed, chunked
  * or compressed on the fly) the bytes written to the socket for this response
- * minus its header block.
+ * minus its header block; undefined where no count is the response's own
+ * (see ownSocket).
  */
-export function responseBytes(ctx: HttpRequestContext): number {
+export function responseBytes(ctx: HttpRequestContext): number | undefined {
   const declared = declaredResponseBytes(ctx);
   if (declared !== undefined) return declared;
-  if (ctx.socket === null) return 0;
+  const total = ownSocket(ctx)?.bytesWritten;
+  if (typeof total !== 'number') return undefined;
   const header = (ctx.res as unknown as { _header?: string | null })._header;
-  const written = ctx.socket.bytesWritten - ctx.socketBytesWritten;
+  const written = total - ctx.socketBytesWritten;
   // Its length, not Buffer.byteLength: the header block is a rope that
   // byteLength flattens (~1,900 instructions). Node writes it as latin1 (one
   // byte a character) ahead of a Buffer body; only a header value with
   // characters past 0x7f ahead of a string body (sent as UTF-8) is off, by
   // one byte per such character.
   return Math.max(0, written - (typeof header === 'string' ? header.length : 0));
+}
+
+/**
+ * The socket whose byte counters measure this request's body: on HTTP/1 a
+ * connection carries one exchange at a time. An HTTP/2 request's socket is a
+ * stand-in for the session's, shared by every stream on it (and, once the
+ * stream has closed, without counters at all: they read undefined, which
+ * would make the histogram's sum NaN); Node counts no bytes per stream. Only
+ * asked for a body sent without a length; a mock socket's counters may be
+ * missing too, hence the callers' type checks.
+ */
+function ownSocket(ctx: HttpRequestContext): Socket | undefined {
+  return ctx.socket !== null && ctx.req.httpVersionMajor === 1 ? ctx.socket : undefined;
 }
 
 /**

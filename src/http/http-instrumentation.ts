@@ -330,8 +330,11 @@ export class HttpInstrumentation {
         this.newRequestCounter(route, ctx.method, endpoint, status, org);
       counter.value++;
       route.duration.observe(seconds, this.exemplars ? ctx.traceId : undefined, time);
-      route.requestSize.observe(requestBytes(ctx));
-      route.responseSize.observe(responseBytes(ctx));
+      // A body sent without a length over HTTP/2 has no size to observe (see body-sizes.ts).
+      const received = requestBytes(ctx);
+      if (received !== undefined) route.requestSize.observe(received);
+      const sent = responseBytes(ctx);
+      if (sent !== undefined) route.responseSize.observe(sent);
     } catch (err) {
       this.internalError('http', err);
     }

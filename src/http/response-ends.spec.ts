@@ -208,7 +208,7 @@ describe('ResponseEnds on Node’s HTTP/1 server', () => {
 });
 
 describe('ResponseEnds elsewhere', () => {
-  it("ends HTTP/2's compatibility response once, from its own close", async () => {
+  it("ends HTTP/2's compatibility response once, from its own close; a reset stream as not finished", async () => {
     const h2 = h2createServer((req, res) => {
       const ctx: Ctx = {
         socket: req.socket as unknown as Socket,
@@ -222,7 +222,8 @@ describe('ResponseEnds elsewhere', () => {
         req as unknown as IncomingMessage,
         res as unknown as ServerResponse,
       );
-      res.end('h2');
+      // '/reset' is never answered: its client resets the stream.
+      if (req.url !== '/reset') res.end('h2');
     });
     await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
     const session = h2connect(`http://127.0.0.1:${(h2.address() as AddressInfo).port}`);
@@ -235,8 +236,18 @@ describe('ResponseEnds elsewhere', () => {
         s.end();
       });
       await until(() => calls.length === 1);
+      // Node's compatibility response emits finish, then close, for a reset stream too.
+      const reset = session.request({ ':path': '/reset' });
+      reset.on('error', () => undefined);
+      reset.end();
+      await new Promise((r) => setTimeout(r, 30));
+      reset.close(0x8); // CANCEL
+      await until(() => calls.length === 2);
       await new Promise((r) => setTimeout(r, 50));
-      expect(calls).toEqual([['/h2', true]]);
+      expect(calls).toEqual([
+        ['/h2', true],
+        ['/reset', false],
+      ]);
     } finally {
       session.close();
       await new Promise((r) => h2.close(r));

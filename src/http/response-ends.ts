@@ -18,6 +18,18 @@ interface FinishMessage {
  */
 const LATEST = Symbol('nestjs-observability:latest-request');
 
+/**
+ * Whether a closed response was sent in full. HTTP/2's compatibility
+ * response reports itself finished (`finish`, `writableFinished`) whenever
+ * its stream closes, a stream the client reset included; there the app must
+ * have ended it and the stream closed without an error code.
+ */
+export function sentInFull(res: ServerResponse): boolean {
+  const stream = (res as { stream?: { rstCode?: number } }).stream;
+  if (stream === undefined) return res.writableFinished;
+  return res.writableEnded && !stream.rstCode;
+}
+
 /** What each tracked socket carries. */
 interface Tracked {
   [LATEST]?: HttpRequestContext | null;
@@ -116,7 +128,7 @@ export class ResponseEnds {
 
   /** Anything else ends from its own response's `close`. */
   private alone(ctx: HttpRequestContext, res: ServerResponse): void {
-    res.on('close', () => this.end(ctx, res.writableFinished));
+    res.on('close', () => this.end(ctx, sentInFull(res)));
   }
 
   /** The watched context of `req`, found on its connection; undefined where none is kept there. */
