@@ -1,18 +1,16 @@
-import { Controller, Get, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Module, StreamableFile } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Module } from '@nestjs/common';
 import type { ClientHttp2Session, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { connect } from 'node:http2';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { CATALOG, ObservabilityModule, TraceContext } from '../src/index.js';
-import { eventually } from './support/http-client.js';
+import { abortedRequest, eventually, rawRequest } from './support/http-client.js';
 import { LogCapture } from './support/log-capture.js';
 import { parseExposition, sumOf } from './support/prom-text.js';
 
@@ -38,7 +36,7 @@ class H2Controller {
   }
 
   @Get('slow')
-  async slow(@Res({ passthrough: true }) _res: unknown) {
+  async slow() {
     await new Promise((r) => setTimeout(r, 300));
     return 'slow';
   }
@@ -70,6 +68,13 @@ function h2request(
     stream.on('error', reject);
     stream.end(opts.body);
   });
+}
+
+/** `/metrics` read over an HTTP/2 session, parsed. */
+async function scrapeOver(session: ClientHttp2Session) {
+  const res = await h2request(session, '/metrics');
+  expect(res.status).toBe(200);
+  return parseExposition(res.body);
 }
 
 /** A Nest app on Fastify's HTTP/2 server (cleartext, or TLS with `https`). */
@@ -112,11 +117,7 @@ describe('HTTP/2 (Fastify, cleartext)', () => {
     await app?.close();
   });
 
-  async function scrape() {
-    const res = await h2request(session, '/metrics');
-    expect(res.status).toBe(200);
-    return parseExposition(res.body);
-  }
+  const scrape = () => scrapeOver(session);
 
   it('counts concurrent streams on one session once each, with the route template', async () => {
     const before = sumOf(await scrape(), REQ, { endpoint: '/orgs/:orgId/items' });
@@ -243,24 +244,6 @@ function selfSignedCert(): { key: string; cert: string } {
   return pair;
 }
 
-function https1(
-  url: string,
-  path: string,
-  ca: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(`${url}${path}`, { ca, headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 describe('HTTP/2 over TLS with HTTP/1.1 allowed (Fastify)', () => {
   let app: INestApplication;
   let url: string;
@@ -280,18 +263,20 @@ describe('HTTP/2 over TLS with HTTP/1.1 allowed (Fastify)', () => {
     await app?.close();
   });
 
+  const scrape = () => scrapeOver(session);
+
   it('counts HTTP/2 and HTTP/1.1 requests on one server once each, both echoing the trace ID', async () => {
     const [h2, h1] = await Promise.all([
       h2request(session, '/orgs/1/items', { headers: { 'x-trace-id': 'tls-h2' } }),
-      https1(url, '/orgs/2/items', cert, { 'x-trace-id': 'tls-h1' }),
+      rawRequest(`${url}/orgs/2/items`, { ca: cert, headers: { 'x-trace-id': 'tls-h1' } }),
     ]);
     expect([h2.status, h1.status]).toEqual([200, 200]);
     expect(h2.headers['x-trace-id']).toBe('tls-h2');
     expect(h1.headers['x-trace-id']).toBe('tls-h1');
     let bytes = Buffer.byteLength(h2.body) + Buffer.byteLength(h1.body);
     for (let i = 0; i < 5; i++)
-      bytes += Buffer.byteLength((await https1(url, `/orgs/${i}/items`, cert)).body);
-    const samples = parseExposition((await h2request(session, '/metrics')).body);
+      bytes += Buffer.byteLength((await rawRequest(`${url}/orgs/${i}/items`, { ca: cert })).body);
+    const samples = await scrape();
     expect(
       sumOf(samples, REQ, { method: 'GET', endpoint: '/orgs/:orgId/items', status: '200' }),
     ).toBe(7);
@@ -301,19 +286,12 @@ describe('HTTP/2 over TLS with HTTP/1.1 allowed (Fastify)', () => {
   });
 
   it('counts an HTTP/1.1 request cut off over TLS as 499, once', async () => {
-    await new Promise<void>((resolve) => {
-      const req = httpsRequest(`${url}/slow`, { ca: cert, agent: false });
-      req.on('error', () => resolve());
-      req.on('close', () => resolve());
-      req.end();
-      setTimeout(() => req.destroy(), 60);
-    });
-    await eventually(async () => {
-      const s = parseExposition((await h2request(session, '/metrics')).body);
-      return sumOf(s, REQ, { endpoint: '/slow', status: '499' }) === 1;
-    });
+    await abortedRequest(`${url}/slow`, 60, cert);
+    await eventually(
+      async () => sumOf(await scrape(), REQ, { endpoint: '/slow', status: '499' }) === 1,
+    );
     await new Promise((r) => setTimeout(r, 400));
-    const samples = parseExposition((await h2request(session, '/metrics')).body);
+    const samples = await scrape();
     expect(sumOf(samples, REQ, { endpoint: '/slow' })).toBe(1);
     expect(sumOf(samples, CATALOG.httpActiveRequests.name)).toBe(0);
   });

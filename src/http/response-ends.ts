@@ -24,7 +24,7 @@ const LATEST = Symbol('nestjs-observability:latest-request');
  * its stream closes, a stream the client reset included; there the app must
  * have ended it and the stream closed without an error code.
  */
-export function sentInFull(res: ServerResponse): boolean {
+function sentInFull(res: ServerResponse): boolean {
   const stream = (res as { stream?: { rstCode?: number } }).stream;
   if (stream === undefined) return res.writableFinished;
   return res.writableEnded && !stream.rstCode;

@@ -1,4 +1,5 @@
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 
 export interface RawResponse {
@@ -7,15 +8,27 @@ export interface RawResponse {
   body: string;
 }
 
-/** A plain HTTP request on a fresh connection (headers passed exactly as given). */
+/** Node's client for the url's scheme; `ca` trusts a test certificate over https. */
+function request(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; ca?: string },
+  onResponse?: Parameters<typeof httpRequest>[2],
+) {
+  const options = { ...opts, agent: false as const };
+  return url.startsWith('https:')
+    ? httpsRequest(url, options, onResponse)
+    : httpRequest(url, options, onResponse);
+}
+
+/** A plain HTTP(S) request on a fresh connection (headers passed exactly as given). */
 export function rawRequest(
   url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  opts: { method?: string; headers?: Record<string, string>; body?: string; ca?: string } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method: opts.method ?? 'GET', headers: opts.headers, agent: false },
+      { method: opts.method ?? 'GET', headers: opts.headers, ca: opts.ca },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -29,9 +42,9 @@ export function rawRequest(
 }
 
 /** Sends a request and destroys the connection after `afterMs`, before the response completes. */
-export function abortedRequest(url: string, afterMs: number): Promise<void> {
+export function abortedRequest(url: string, afterMs: number, ca?: string): Promise<void> {
   return new Promise((resolve) => {
-    const req = request(url, { agent: false });
+    const req = request(url, { ca });
     req.on('error', () => resolve());
     req.on('close', () => resolve());
     req.end();
